@@ -33,7 +33,19 @@ export function listMigrations(dir = migrationsDir): Migration[] {
     });
 }
 
+/** Arbitrary constant: the advisory lock that serialises servers migrating the same PostgreSQL database. */
+const MIGRATION_LOCK = 4_242_001;
+
 export async function migrate(db: Database, log: (msg: string) => void = () => undefined): Promise<number> {
+  if (db.kind !== 'postgres') return applyMigrations(db, log);
+  // The lock is per session; pin one connection for lock and unlock.
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    return applyMigrations(db, log);
+  });
+}
+
+async function applyMigrations(db: Database, log: (msg: string) => void): Promise<number> {
   await db.exec(`CREATE TABLE IF NOT EXISTS yiwang_migration (
     version integer PRIMARY KEY,
     name text NOT NULL,

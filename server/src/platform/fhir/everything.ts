@@ -1,0 +1,87 @@
+/**
+ * `Patient/{id}/$everything`: the resident's whole record across institutions — every resource in
+ * the patient's compartment, plus the practitioners, organisations, locations and medications they
+ * refer to — paged by (type, id) so even a record of thousands of resources comes back in steps.
+ */
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { badRequest } from './outcomes.js';
+import type { Repository } from './repository.js';
+import { getTableModel, getTableModels } from './schema.js';
+import { SqlParams } from './sql.js';
+import { collectReferences, entry, fetchByIds } from './search/search.js';
+import { dateRange } from './search/ranges.js';
+import { DEFAULT_COUNT, MAX_COUNT } from './search/parse.js';
+
+export interface EverythingParams {
+  count?: string;
+  since?: string;
+  type?: string;
+  cursor?: string;
+}
+
+export async function everything(repo: Repository, baseUrl: string, patientId: string, query: EverythingParams): Promise<Bundle> {
+  // The patient must exist and be visible to the caller; read() answers 404/410 otherwise.
+  await repo.read('Patient', patientId);
+  const count = query.count === undefined ? Math.max(DEFAULT_COUNT, 100) : Number(query.count);
+  if (!Number.isInteger(count) || count < 1) throw badRequest(`_count must be a positive integer, got '${query.count}'`, '_count');
+  const limit = Math.min(count, MAX_COUNT);
+  const wanted = query.type ? new Set(query.type.split(',')) : undefined;
+  for (const t of wanted ?? []) if (!getTableModel(t)) throw badRequest(`Unknown resource type '${t}' in _type`, '_type');
+  const params = new SqlParams([repo.tenant, [patientId]]);
+  const since = query.since ? params.add(dateRange(query.since, '_since').start) : undefined;
+  const selects: string[] = [];
+  for (const model of getTableModels().values()) {
+    if (!model.compartmentParams.length) continue;
+    if (wanted && !wanted.has(model.resourceType)) continue;
+    const access = repo.access.readCondition(model.resourceType, 'r', params);
+    selects.push(
+      `SELECT ${params.add(model.resourceType)}::text AS type, r.id, r.content FROM ${model.table} r WHERE r.tenant = $1 AND r.compartments && $2::text[] AND NOT r.deleted${
+        since ? ` AND r.last_updated >= ${since}::timestamptz` : ''
+      }${access ? ` AND (${access})` : ''}`,
+    );
+  }
+  let after = '';
+  if (query.cursor) {
+    let c: [string, string];
+    try {
+      c = JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8')) as [string, string];
+      if (!Array.isArray(c) || c.length !== 2) throw new Error();
+    } catch {
+      throw badRequest('Invalid _cursor: follow the next link of the $everything bundle', '_cursor');
+    }
+    after = ` WHERE (u.type, u.id) > (${params.add(c[0])}::text, ${params.add(c[1])}::text)`;
+  }
+  const rows = await repo.query<{ type: string; id: string; content: string }>(
+    `SELECT * FROM (${selects.join(' UNION ALL ')}) u${after} ORDER BY u.type, u.id LIMIT ${limit + 1}`,
+    params.values,
+  );
+  const page = rows.slice(0, limit).map((r) => JSON.parse(r.content) as Resource);
+  const entries: BundleEntry[] = page.map((r) => entry(baseUrl, r, 'match'));
+  entries.push(...(await referencedOutside(repo, page)).map((r) => entry(baseUrl, r, 'include')));
+  const self = `${baseUrl}/Patient/${patientId}/$everything`;
+  const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'self', url: self }], entry: entries };
+  if (rows.length > limit) {
+    const last = rows[limit - 1];
+    const cursor = Buffer.from(JSON.stringify([last.type, last.id])).toString('base64url');
+    const extra = [
+      `_count=${limit}`,
+      query.since ? `_since=${encodeURIComponent(query.since)}` : '',
+      query.type ? `_type=${encodeURIComponent(query.type)}` : '',
+      `_cursor=${cursor}`,
+    ].filter(Boolean);
+    bundle.link?.push({ relation: 'next', url: `${self}?${extra.join('&')}` });
+  }
+  return bundle;
+}
+
+/** Non-compartment resources the page refers to (Practitioner, Organization, Location, Medication …). */
+async function referencedOutside(repo: Repository, page: Resource[]): Promise<Resource[]> {
+  const byType = collectReferences(
+    page,
+    (_r, model) => [...model.params.values()],
+    (type) => !getTableModel(type)?.compartmentParams.length,
+  );
+  const out: Resource[] = [];
+  for (const [type, ids] of byType) out.push(...(await fetchByIds(repo, type, [...ids])));
+  return out;
+}

@@ -1,0 +1,91 @@
+/**
+ * Checks a client's resource before it is written: JSON shape, resource type, id format and the
+ * R4 StructureDefinitions. Every problem becomes an OperationOutcome issue with a precise location.
+ */
+import { validateResource, OperationOutcomeError } from '@medplum/core';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { loadDefinitions } from './definitions.js';
+import { badRequest, invalidResource } from './outcomes.js';
+
+export const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+/** Deeper nesting than any real resource has; guards the validator and FHIRPath against stack exhaustion. */
+export const MAX_DEPTH = 64;
+
+let resourceTypeSet: Set<string> | undefined;
+export function isResourceType(type: string): boolean {
+  resourceTypeSet ??= new Set(loadDefinitions().resourceTypes);
+  return resourceTypeSet.has(type);
+}
+
+export function assertResourceType(type: string, expression?: string): void {
+  if (!isResourceType(type)) throw badRequest(`Unknown resource type '${type}'`, expression);
+}
+
+export function assertValidId(id: string, expression = 'id'): void {
+  if (!ID_PATTERN.test(id)) throw badRequest(`Invalid id '${id}': ids are 1–64 characters of A–Z, a–z, 0–9, '-' and '.'`, expression);
+}
+
+/** Iterative depth check so that hostile nesting cannot blow the stack before validation starts. */
+export function depthOf(value: unknown, limit: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (d > max) max = d;
+    if (max > limit) return max;
+    if (v && typeof v === 'object') {
+      for (const child of Object.values(v as object)) if (child && typeof child === 'object') stack.push([child, d + 1]);
+    }
+  }
+  return max;
+}
+
+export type ResourceValidator = (resource: Resource) => OperationOutcomeIssue[];
+
+function medplumValidator(resource: Resource): OperationOutcomeIssue[] {
+  try {
+    return validateResource(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) {
+      return (err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+    }
+    return [{ severity: 'error', code: 'invalid', details: { text: (err as Error).message } }];
+  }
+}
+
+let structureValidator: ResourceValidator = medplumValidator;
+
+/** Lets the store swap in a faster validator proven equivalent (see validation/). */
+export function setStructureValidator(v: ResourceValidator): void {
+  structureValidator = v;
+}
+
+/** Throws a 400 FhirError describing every problem; returns the resource typed when it is valid R4. */
+export function validateIncoming(body: unknown, expectedType?: string, where = ''): Resource {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest('The body must be a JSON object holding one FHIR resource', where || undefined);
+  }
+  if (depthOf(body, MAX_DEPTH) > MAX_DEPTH) {
+    throw badRequest(`The resource is nested deeper than ${MAX_DEPTH} levels`, where || undefined);
+  }
+  const resource = body as Resource;
+  const type = (resource as { resourceType?: unknown }).resourceType;
+  if (typeof type !== 'string') throw badRequest('Missing resourceType', (where ? where + '.' : '') + 'resourceType');
+  assertResourceType(type, (where ? where + '.' : '') + 'resourceType');
+  if (expectedType && type !== expectedType) {
+    throw badRequest(`resourceType '${type}' does not match the URL's type '${expectedType}'`, (where ? where + '.' : '') + 'resourceType');
+  }
+  if (resource.id !== undefined) {
+    if (typeof resource.id !== 'string') throw badRequest('id must be a string', `${type}.id`);
+    assertValidId(resource.id, `${type}.id`);
+  }
+  const issues = structureValidator(resource);
+  if (issues.length) {
+    throw invalidResource(
+      where
+        ? issues.map((i) => ({ ...i, expression: (i.expression ?? [type]).map((e) => `${where}.resource.${e}`) }))
+        : issues,
+    );
+  }
+  return resource;
+}
