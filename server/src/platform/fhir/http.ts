@@ -37,6 +37,10 @@ export function toFhirError(err: unknown, request: FastifyRequest): FhirError {
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
     return new FhirError(e.statusCode, [{ severity: 'error', code: 'invalid', details: { text: e.message ?? 'Bad request' } }]);
   }
+  if (typeof e.code === 'string' && /^22/.test(e.code)) {
+    // PostgreSQL data exceptions (NUL bytes, out-of-range values): the input was bad, not the server.
+    return new FhirError(400, [{ severity: 'error', code: 'invalid', details: { text: `Invalid data: ${e.message}` } }]);
+  }
   if (e.code === '54001' || e.code === '57014') {
     return new FhirError(400, [{ severity: 'error', code: 'too-costly', details: { text: 'The request is too complex or too slow to answer' } }]);
   }

@@ -108,6 +108,8 @@ export function parseSearchQuery(resourceType: string, query: QueryInput, lenien
   };
   for (const [key, value] of entries(query)) {
     if (IGNORED.has(key)) continue;
+    // PostgreSQL text cannot hold NUL; no real search value contains one.
+    if (key.includes('\u0000') || value.includes('\u0000')) throw badRequest('Search values must not contain NUL characters', key);
     switch (key) {
       case '_count': {
         if (!/^\d+$/.test(value)) throw badRequest(`_count must be a non-negative integer, got '${value}'`, '_count');
