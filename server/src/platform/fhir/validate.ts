@@ -5,6 +5,7 @@
 import { validateResource, OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { loadDefinitions } from './definitions.js';
+import { validateValues } from './value-checks.js';
 import { badRequest, invalidResource } from './outcomes.js';
 
 export const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -79,7 +80,8 @@ export function validateIncoming(body: unknown, expectedType?: string, where = '
     if (typeof resource.id !== 'string') throw badRequest('id must be a string', `${type}.id`);
     assertValidId(resource.id, `${type}.id`);
   }
-  const issues = structureValidator(resource);
+  const structural = structureValidator(resource);
+  const issues = structural.length ? structural : validateValues(resource);
   if (issues.length) {
     throw invalidResource(
       where
