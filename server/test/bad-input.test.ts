@@ -16,7 +16,11 @@ describe.each(ENGINES)('bad input on %s: clear OperationOutcomes, nothing writte
   it('malformed JSON, wrong and unknown resource types, non-object bodies', async () => {
     const c = await testClient(engine);
     expectOutcome(await c.request('POST', 'Patient', '{"resourceType": "Patient",'), 400);
-    expectOutcome(await c.request('POST', 'Patient', { resourceType: 'Observation', status: 'final', code: { text: 'x' } }), 400, 'resourceType');
+    expectOutcome(
+      await c.request('POST', 'Patient', { resourceType: 'Observation', status: 'final', code: { text: 'x' } }),
+      400,
+      'resourceType',
+    );
     expectOutcome(await c.request('POST', 'Patient', { name: [] }), 400, 'resourceType');
     expectOutcome(await c.request('POST', 'Patient', '[1,2,3]'), 400);
     expectOutcome(await c.request('POST', 'Frobnicator', { resourceType: 'Frobnicator' }), 400);
@@ -37,7 +41,10 @@ describe.each(ENGINES)('bad input on %s: clear OperationOutcomes, nothing writte
 
   it('bodies over the configured limit get 413', async () => {
     const c = await testClient(engine);
-    const huge = { resourceType: 'Patient', text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(3 * 1024 * 1024)}</div>` } };
+    const huge = {
+      resourceType: 'Patient',
+      text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(3 * 1024 * 1024)}</div>` },
+    };
     expectOutcome(await c.request('POST', 'Patient', huge), 413);
     expect((await c.get('Patient?_total=accurate')).json().total).toBe(0);
   });

@@ -131,7 +131,15 @@ describe.each(ENGINES)('FHIR CRUD and versioning on %s', (engine) => {
     const c = await testClient(engine);
     const id = (await c.request('POST', 'Patient', patient)).json().id;
     const patchHeaders = { 'content-type': 'application/json-patch+json' };
-    const ok = await c.request('PATCH', `Patient/${id}`, [{ op: 'replace', path: '/gender', value: 'female' }, { op: 'add', path: '/active', value: true }], patchHeaders);
+    const ok = await c.request(
+      'PATCH',
+      `Patient/${id}`,
+      [
+        { op: 'replace', path: '/gender', value: 'female' },
+        { op: 'add', path: '/active', value: true },
+      ],
+      patchHeaders,
+    );
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ gender: 'female', active: true, meta: { versionId: '2' } });
     const failed = await c.request('PATCH', `Patient/${id}`, [{ op: 'test', path: '/gender', value: 'male' }], patchHeaders);

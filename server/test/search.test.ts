@@ -12,17 +12,60 @@ describe.each(ENGINES)('FHIR search on %s', (engine) => {
   beforeAll(async () => {
     c = await testClient(engine);
     p = await createAll(c, [
-      { resourceType: 'Patient', name: [{ family: '张', given: ['三'] }], gender: 'male', birthDate: '1950-03-01', active: true, telecom: [{ system: 'phone', value: '13800000001' }], address: [{ city: '南川区', district: '大观镇' }], identifier: [{ system: 'urn:oid:2.16.156.10011.1.3', value: '500119195003010011' }] },
-      { resourceType: 'Patient', name: [{ family: 'Müller', given: ['Anna'] }], gender: 'female', birthDate: '1990-07', identifier: [{ system: 'urn:hospital:a', value: 'MRN-1' }] },
+      {
+        resourceType: 'Patient',
+        name: [{ family: '张', given: ['三'] }],
+        gender: 'male',
+        birthDate: '1950-03-01',
+        active: true,
+        telecom: [{ system: 'phone', value: '13800000001' }],
+        address: [{ city: '南川区', district: '大观镇' }],
+        identifier: [{ system: 'urn:oid:2.16.156.10011.1.3', value: '500119195003010011' }],
+      },
+      {
+        resourceType: 'Patient',
+        name: [{ family: 'Müller', given: ['Anna'] }],
+        gender: 'female',
+        birthDate: '1990-07',
+        identifier: [{ system: 'urn:hospital:a', value: 'MRN-1' }],
+      },
       { resourceType: 'Patient', name: [{ family: '李', given: ['四'] }], gender: 'female', birthDate: '2001-12-31', active: false },
       { resourceType: 'Organization', name: '南川区人民医院', identifier: [{ system: 'urn:org', value: 'H1' }] },
     ]);
     const subject = (i: number) => ({ reference: `Patient/${p[i]}` });
     o = await createAll(c, [
-      { resourceType: 'Observation', status: 'final', subject: subject(0), code: { coding: [{ system: 'http://loinc.org', code: '2823-3', display: 'Potassium' }], text: '血钾' }, valueQuantity: { value: 6.8, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' }, effectiveDateTime: '2024-05-10T08:30:00+08:00', performer: [{ reference: `Organization/${p[3]}` }] },
-      { resourceType: 'Observation', status: 'final', subject: subject(0), code: { coding: [{ system: 'http://loinc.org', code: '8480-6', display: 'Systolic blood pressure' }] }, valueQuantity: { value: 150, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' }, effectiveDateTime: '2024-06-01' },
-      { resourceType: 'Observation', status: 'preliminary', subject: subject(1), code: { coding: [{ system: 'http://loinc.org', code: '2823-3' }] }, valueQuantity: { value: 4.1, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' }, effectiveDateTime: '2023-01-15' },
-      { resourceType: 'Observation', status: 'final', subject: subject(2), code: { coding: [{ code: 'local-1' }] }, valueString: 'negative' },
+      {
+        resourceType: 'Observation',
+        status: 'final',
+        subject: subject(0),
+        code: { coding: [{ system: 'http://loinc.org', code: '2823-3', display: 'Potassium' }], text: '血钾' },
+        valueQuantity: { value: 6.8, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+        effectiveDateTime: '2024-05-10T08:30:00+08:00',
+        performer: [{ reference: `Organization/${p[3]}` }],
+      },
+      {
+        resourceType: 'Observation',
+        status: 'final',
+        subject: subject(0),
+        code: { coding: [{ system: 'http://loinc.org', code: '8480-6', display: 'Systolic blood pressure' }] },
+        valueQuantity: { value: 150, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
+        effectiveDateTime: '2024-06-01',
+      },
+      {
+        resourceType: 'Observation',
+        status: 'preliminary',
+        subject: subject(1),
+        code: { coding: [{ system: 'http://loinc.org', code: '2823-3' }] },
+        valueQuantity: { value: 4.1, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+        effectiveDateTime: '2023-01-15',
+      },
+      {
+        resourceType: 'Observation',
+        status: 'final',
+        subject: subject(2),
+        code: { coding: [{ code: 'local-1' }] },
+        valueString: 'negative',
+      },
       { resourceType: 'RiskAssessment', status: 'final', subject: subject(0), prediction: [{ probabilityDecimal: 0.35 }] },
       { resourceType: 'ValueSet', status: 'active', url: 'http://yiwang.cn/fhir/ValueSet/drugs/essential' },
     ]);
@@ -85,7 +128,10 @@ describe.each(ENGINES)('FHIR search on %s', (engine) => {
   });
 
   it('date: implicit ranges and every prefix', async () => {
-    const q = async (v: string) => ids(await search(`Patient?birthdate=${v}`)).map((id) => p.indexOf(id)).sort();
+    const q = async (v: string) =>
+      ids(await search(`Patient?birthdate=${v}`))
+        .map((id) => p.indexOf(id))
+        .sort();
     expect(await q('1950')).toEqual([0]);
     expect(await q('1950-03-01')).toEqual([0]);
     expect(await q('eq1990')).toEqual([1]);
@@ -163,10 +209,18 @@ describe.each(ENGINES)('FHIR search on %s', (engine) => {
 
   it('_include, _revinclude and :iterate', async () => {
     const inc = await search(`Observation?_id=${o[0]}&_include=Observation:subject&_include=Observation:performer`);
-    const included = inc.entry.filter((e: any) => e.search.mode === 'include').map((e: any) => e.resource.id).sort();
+    const included = inc.entry
+      .filter((e: any) => e.search.mode === 'include')
+      .map((e: any) => e.resource.id)
+      .sort();
     expect(included).toEqual([p[0], p[3]].sort());
     const rev = await search(`Patient?_id=${p[0]}&_revinclude=Observation:subject`);
-    expect(rev.entry.filter((e: any) => e.search.mode === 'include').map((e: any) => e.resource.id).sort()).toEqual([o[0], o[1]].sort());
+    expect(
+      rev.entry
+        .filter((e: any) => e.search.mode === 'include')
+        .map((e: any) => e.resource.id)
+        .sort(),
+    ).toEqual([o[0], o[1]].sort());
     const iter = await search(`Patient?_id=${p[0]}&_revinclude=Observation:subject&_include:iterate=Observation:performer`);
     expect(iter.entry.some((e: any) => e.resource.id === p[3])).toBe(true);
   });
@@ -194,10 +248,20 @@ describe.each(ENGINES)('FHIR search on %s', (engine) => {
   });
 
   it('treats SQL metacharacters in every kind of value as data', async () => {
-    const evil = ["' OR 1=1 --", '%', '_', '\\', "'); DROP TABLE \"Patient\"; --", '$1', 'x\\,y', ':', '|', '\u0000x'];
+    const evil = ["' OR 1=1 --", '%', '_', '\\', '\'); DROP TABLE "Patient"; --', '$1', 'x\\,y', ':', '|', '\u0000x'];
     for (const v of evil) {
       const e = encodeURIComponent(v);
-      for (const q of [`Patient?name=${e}`, `Patient?name:exact=${e}`, `Patient?name:contains=${e}`, `Patient?gender=${e}`, `Patient?identifier=${e}`, `Observation?code:text=${e}`, `Observation?subject=${e}`, `ValueSet?url:below=${e}`, `Patient?_id=${e}`]) {
+      for (const q of [
+        `Patient?name=${e}`,
+        `Patient?name:exact=${e}`,
+        `Patient?name:contains=${e}`,
+        `Patient?gender=${e}`,
+        `Patient?identifier=${e}`,
+        `Observation?code:text=${e}`,
+        `Observation?subject=${e}`,
+        `ValueSet?url:below=${e}`,
+        `Patient?_id=${e}`,
+      ]) {
         const res = await c.get(q);
         expect([200, 400]).toContain(res.statusCode);
         if (res.statusCode === 200) expect(ids(res.json())).toEqual([]);

@@ -13,9 +13,20 @@ describe.each(ENGINES)('Bundle transaction and batch on %s', (engine) => {
       'POST',
       '',
       bundle('transaction', [
-        { fullUrl: 'urn:uuid:obs-1', resource: { resourceType: 'Observation', status: 'final', code: { text: 'BP' }, subject: { reference: 'urn:uuid:pat-1' } }, request: { method: 'POST', url: 'Observation' } },
-        { fullUrl: 'urn:uuid:pat-1', resource: { resourceType: 'Patient', name: [{ family: '王' }] }, request: { method: 'POST', url: 'Patient' } },
-        { resource: { resourceType: 'Organization', id: 'org-1', name: '大观镇卫生院' }, request: { method: 'PUT', url: 'Organization/org-1' } },
+        {
+          fullUrl: 'urn:uuid:obs-1',
+          resource: { resourceType: 'Observation', status: 'final', code: { text: 'BP' }, subject: { reference: 'urn:uuid:pat-1' } },
+          request: { method: 'POST', url: 'Observation' },
+        },
+        {
+          fullUrl: 'urn:uuid:pat-1',
+          resource: { resourceType: 'Patient', name: [{ family: '王' }] },
+          request: { method: 'POST', url: 'Patient' },
+        },
+        {
+          resource: { resourceType: 'Organization', id: 'org-1', name: '大观镇卫生院' },
+          request: { method: 'PUT', url: 'Organization/org-1' },
+        },
       ]),
     );
     expect(res.statusCode).toBe(200);
@@ -56,7 +67,10 @@ describe.each(ENGINES)('Bundle transaction and batch on %s', (engine) => {
       '',
       bundle('transaction', [
         { resource: { resourceType: 'Patient', id: 'keep', gender: 'female' }, request: { method: 'PUT', url: 'Patient/keep' } },
-        { resource: { resourceType: 'Patient', id: 'keep', gender: 'other' }, request: { method: 'PUT', url: 'Patient/keep', ifMatch: 'W/"1"' } },
+        {
+          resource: { resourceType: 'Patient', id: 'keep', gender: 'other' },
+          request: { method: 'PUT', url: 'Patient/keep', ifMatch: 'W/"1"' },
+        },
       ]),
     );
     expect(res.statusCode).toBe(412);
@@ -68,14 +82,31 @@ describe.each(ENGINES)('Bundle transaction and batch on %s', (engine) => {
 
   it('resolves conditional creates and conditional references inside the transaction', async () => {
     const c = await testClient(engine);
-    const existing = (await c.request('POST', 'Patient', { resourceType: 'Patient', identifier: [{ system: 'urn:id', value: '42' }] })).json();
+    const existing = (
+      await c.request('POST', 'Patient', { resourceType: 'Patient', identifier: [{ system: 'urn:id', value: '42' }] })
+    ).json();
     const res = await c.request(
       'POST',
       '',
       bundle('transaction', [
-        { fullUrl: 'urn:uuid:p', resource: { resourceType: 'Patient', identifier: [{ system: 'urn:id', value: '42' }] }, request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:id|42' } },
-        { resource: { resourceType: 'Observation', status: 'final', code: { text: 'a' }, subject: { reference: 'urn:uuid:p' } }, request: { method: 'POST', url: 'Observation' } },
-        { resource: { resourceType: 'Observation', status: 'final', code: { text: 'b' }, subject: { reference: 'Patient?identifier=urn:id|42' } }, request: { method: 'POST', url: 'Observation' } },
+        {
+          fullUrl: 'urn:uuid:p',
+          resource: { resourceType: 'Patient', identifier: [{ system: 'urn:id', value: '42' }] },
+          request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:id|42' },
+        },
+        {
+          resource: { resourceType: 'Observation', status: 'final', code: { text: 'a' }, subject: { reference: 'urn:uuid:p' } },
+          request: { method: 'POST', url: 'Observation' },
+        },
+        {
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            code: { text: 'b' },
+            subject: { reference: 'Patient?identifier=urn:id|42' },
+          },
+          request: { method: 'POST', url: 'Observation' },
+        },
       ]),
     );
     expect(res.statusCode).toBe(200);
@@ -83,20 +114,36 @@ describe.each(ENGINES)('Bundle transaction and batch on %s', (engine) => {
     const obs = (await c.get(`Observation?subject=Patient/${existing.id}`)).json();
     expect(obs.total).toBe(2);
     expect((await c.get('Patient?_total=accurate')).json().total).toBe(1);
-    const ambiguous = await c.request('POST', '', bundle('transaction', [
-      { resource: { resourceType: 'Observation', status: 'final', code: { text: 'c' }, subject: { reference: 'Patient?identifier=urn:nothing|0' } }, request: { method: 'POST', url: 'Observation' } },
-    ]));
+    const ambiguous = await c.request(
+      'POST',
+      '',
+      bundle('transaction', [
+        {
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            code: { text: 'c' },
+            subject: { reference: 'Patient?identifier=urn:nothing|0' },
+          },
+          request: { method: 'POST', url: 'Observation' },
+        },
+      ]),
+    );
     expect(ambiguous.statusCode).toBe(412);
   });
 
   it('processes DELETE before POST before PUT before GET, as the spec orders them', async () => {
     const c = await testClient(engine);
     await c.request('PUT', 'Patient/old', { resourceType: 'Patient', id: 'old' });
-    const res = await c.request('POST', '', bundle('transaction', [
-      { request: { method: 'GET', url: 'Patient?_total=accurate' } },
-      { resource: { resourceType: 'Patient', id: 'new', active: true }, request: { method: 'PUT', url: 'Patient/new' } },
-      { request: { method: 'DELETE', url: 'Patient/old' } },
-    ]));
+    const res = await c.request(
+      'POST',
+      '',
+      bundle('transaction', [
+        { request: { method: 'GET', url: 'Patient?_total=accurate' } },
+        { resource: { resourceType: 'Patient', id: 'new', active: true }, request: { method: 'PUT', url: 'Patient/new' } },
+        { request: { method: 'DELETE', url: 'Patient/old' } },
+      ]),
+    );
     expect(res.statusCode).toBe(200);
     const search = res.json().entry[0].resource;
     expect(search.total).toBe(1);
@@ -105,12 +152,16 @@ describe.each(ENGINES)('Bundle transaction and batch on %s', (engine) => {
 
   it('runs batch entries independently and reports each outcome', async () => {
     const c = await testClient(engine);
-    const res = await c.request('POST', '', bundle('batch', [
-      { resource: { resourceType: 'Patient', name: [{ family: '孙' }] }, request: { method: 'POST', url: 'Patient' } },
-      { resource: { resourceType: 'Patient', gender: 'robot' }, request: { method: 'POST', url: 'Patient' } },
-      { request: { method: 'GET', url: 'Patient/missing' } },
-      { request: { method: 'GET', url: 'Patient?family=%E5%AD%99' } },
-    ]));
+    const res = await c.request(
+      'POST',
+      '',
+      bundle('batch', [
+        { resource: { resourceType: 'Patient', name: [{ family: '孙' }] }, request: { method: 'POST', url: 'Patient' } },
+        { resource: { resourceType: 'Patient', gender: 'robot' }, request: { method: 'POST', url: 'Patient' } },
+        { request: { method: 'GET', url: 'Patient/missing' } },
+        { request: { method: 'GET', url: 'Patient?family=%E5%AD%99' } },
+      ]),
+    );
     expect(res.statusCode).toBe(200);
     const entries = res.json().entry;
     expect(entries[0].response.status).toBe('201 Created');
@@ -126,8 +177,18 @@ describe.each(ENGINES)('Bundle transaction and batch on %s', (engine) => {
       [{ resourceType: 'Bundle', type: 'collection', entry: [] }, 'Bundle.type'],
       [{ resourceType: 'Patient' }, 'resourceType'],
       [{ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient' } }] }, 'Bundle.entry[0].request'],
-      [{ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Patient' } }] }, 'Bundle.entry[0].resource'],
-      [{ resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient' }, request: { method: 'FROB', url: 'Patient' } }] }, 'Bundle.entry[0].request.method'],
+      [
+        { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Patient' } }] },
+        'Bundle.entry[0].resource',
+      ],
+      [
+        {
+          resourceType: 'Bundle',
+          type: 'transaction',
+          entry: [{ resource: { resourceType: 'Patient' }, request: { method: 'FROB', url: 'Patient' } }],
+        },
+        'Bundle.entry[0].request.method',
+      ],
     ];
     for (const [body, where] of cases) {
       const res = await c.request('POST', '', body);

@@ -56,7 +56,10 @@ async function importNdjson(repo: Repository, file: string, summary: ImportSumma
   const flush = async (): Promise<void> => {
     if (!chunk.length) return;
     try {
-      await writeChunk(repo, chunk.map((c) => c.resource));
+      await writeChunk(
+        repo,
+        chunk.map((c) => c.resource),
+      );
       for (const c of chunk) count(summary, c.resource.resourceType);
     } catch {
       // One bad resource must not sink its neighbours: retry the chunk line by line to find it.
@@ -101,7 +104,11 @@ async function importJson(repo: Repository, file: string, summary: ImportSummary
       (doc.entry ?? []).forEach((e, i) => {
         const status = response.entry?.[i]?.response?.status ?? '';
         if (/^2/.test(status)) count(summary, e.resource?.resourceType ?? e.request?.url?.split(/[/?]/)[0] ?? 'unknown');
-        else summary.errors.push({ file, message: `entry ${i}: ${status} ${JSON.stringify(response.entry?.[i]?.response?.outcome?.issue?.[0]?.details?.text ?? '')}` });
+        else
+          summary.errors.push({
+            file,
+            message: `entry ${i}: ${status} ${JSON.stringify(response.entry?.[i]?.response?.outcome?.issue?.[0]?.details?.text ?? '')}`,
+          });
       });
       progress.add(doc.entry?.length ?? 0);
     } else if (doc.resourceType === 'Bundle') {

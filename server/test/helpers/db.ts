@@ -19,13 +19,16 @@ const shared = new Map<Engine, Promise<YiwangApp>>();
 export function sharedApp(engine: Engine): Promise<YiwangApp> {
   let app = shared.get(engine);
   if (!app) {
-    const config = loadConfig({}, {
-      ...(engine === 'postgres' ? { DATABASE_URL: POSTGRES_URL } : { YIWANG_MEMORY: '1' }),
-      YIWANG_BASE_URL: 'http://yiwang.test/fhir/R4',
-      YIWANG_BODY_LIMIT: String(2 * 1024 * 1024),
-      LOG_LEVEL: 'silent',
-      YIWANG_TEST_TENANT_HEADER: '1',
-    });
+    const config = loadConfig(
+      {},
+      {
+        ...(engine === 'postgres' ? { DATABASE_URL: POSTGRES_URL } : { YIWANG_MEMORY: '1' }),
+        YIWANG_BASE_URL: 'http://yiwang.test/fhir/R4',
+        YIWANG_BODY_LIMIT: String(2 * 1024 * 1024),
+        LOG_LEVEL: 'silent',
+        YIWANG_TEST_TENANT_HEADER: '1',
+      },
+    );
     app = buildApp(config, { logger: false });
     shared.set(engine, app);
   }
@@ -40,7 +43,12 @@ export async function closeApps(): Promise<void> {
 export interface TestClient {
   tenant: string;
   yiwang: YiwangApp;
-  request(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse & { json<T = any>(): T }>;
+  request(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse & { json<T = any>(): T }>;
   get(url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
 }
 

@@ -17,9 +17,11 @@ export function capabilityStatement(ctx: RouterContext): CapabilityStatement {
     resources.push({
       type: model.resourceType as CapabilityStatementRestResource['type'],
       profile: `http://hl7.org/fhir/StructureDefinition/${model.resourceType}`,
-      interaction: ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'].map((code) => ({
-        code: code as 'read',
-      })),
+      interaction: ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'].map(
+        (code) => ({
+          code: code as 'read',
+        }),
+      ),
       versioning: 'versioned-update',
       readHistory: true,
       updateCreate: true,

@@ -45,7 +45,11 @@ export function evaluateParam(resource: Resource, p: ParamColumn, typedResource 
 
 /** Lower-case and strip accents: FHIR string search is case- and accent-insensitive. */
 export function normalizeString(value: string): string {
-  return value.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim();
+  return value
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .trim();
 }
 
 interface Token {

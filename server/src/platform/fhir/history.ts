@@ -73,12 +73,19 @@ export async function history(
   );
   const page = rows.slice(0, count);
   const bundle: Bundle = { resourceType: 'Bundle', type: 'history', entry: page.map((r) => historyEntry(baseUrl, r)) };
-  const path = scope.resourceType ? (scope.id ? `${scope.resourceType}/${scope.id}/_history` : `${scope.resourceType}/_history`) : '_history';
+  const path = scope.resourceType
+    ? scope.id
+      ? `${scope.resourceType}/${scope.id}/_history`
+      : `${scope.resourceType}/_history`
+    : '_history';
   bundle.link = [{ relation: 'self', url: `${baseUrl}/${path}` }];
   if (rows.length > count) {
     const last = page[page.length - 1];
     const cursor = Buffer.from(JSON.stringify([last.last_updated, last.type, last.id, last.version])).toString('base64url');
-    bundle.link.push({ relation: 'next', url: `${baseUrl}/${path}?_count=${count}${query.since ? `&_since=${encodeURIComponent(query.since)}` : ''}&_cursor=${cursor}` });
+    bundle.link.push({
+      relation: 'next',
+      url: `${baseUrl}/${path}?_count=${count}${query.since ? `&_since=${encodeURIComponent(query.since)}` : ''}&_cursor=${cursor}`,
+    });
   }
   if (scope.id && page.length === 0 && !query.cursor) {
     // Distinguish "no such resource" from "no versions in the window".

@@ -29,10 +29,14 @@ export function toFhirError(err: unknown, request: FastifyRequest): FhirError {
   if (err instanceof FhirError) return err;
   const e = err as { statusCode?: number; code?: string; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new FhirError(413, [{ severity: 'error', code: 'too-costly', details: { text: 'Request body exceeds the configured size limit' } }]);
+    return new FhirError(413, [
+      { severity: 'error', code: 'too-costly', details: { text: 'Request body exceeds the configured size limit' } },
+    ]);
   }
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new FhirError(415, [{ severity: 'error', code: 'not-supported', details: { text: `Unsupported content type; use application/fhir+json` } }]);
+    return new FhirError(415, [
+      { severity: 'error', code: 'not-supported', details: { text: `Unsupported content type; use application/fhir+json` } },
+    ]);
   }
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
     return new FhirError(e.statusCode, [{ severity: 'error', code: 'invalid', details: { text: e.message ?? 'Bad request' } }]);
@@ -42,10 +46,14 @@ export function toFhirError(err: unknown, request: FastifyRequest): FhirError {
     return new FhirError(400, [{ severity: 'error', code: 'invalid', details: { text: `Invalid data: ${e.message}` } }]);
   }
   if (e.code === '54001' || e.code === '57014') {
-    return new FhirError(400, [{ severity: 'error', code: 'too-costly', details: { text: 'The request is too complex or too slow to answer' } }]);
+    return new FhirError(400, [
+      { severity: 'error', code: 'too-costly', details: { text: 'The request is too complex or too slow to answer' } },
+    ]);
   }
   request.log.error({ err }, 'unexpected error');
-  return new FhirError(500, [{ severity: 'error', code: 'exception', details: { text: 'Internal server error; the incident was logged' } }]);
+  return new FhirError(500, [
+    { severity: 'error', code: 'exception', details: { text: 'Internal server error; the incident was logged' } },
+  ]);
 }
 
 function parseJsonBody(body: string): unknown {
@@ -54,9 +62,7 @@ function parseJsonBody(body: string): unknown {
   try {
     parsed = JSON.parse(body);
   } catch (err) {
-    throw new FhirError(400, [
-      { severity: 'error', code: 'structure', details: { text: `Malformed JSON: ${(err as Error).message}` } },
-    ]);
+    throw new FhirError(400, [{ severity: 'error', code: 'structure', details: { text: `Malformed JSON: ${(err as Error).message}` } }]);
   }
   if (depthOf(parsed, MAX_DEPTH) > MAX_DEPTH) {
     throw new FhirError(400, [{ severity: 'error', code: 'structure', details: { text: `JSON nested deeper than ${MAX_DEPTH} levels` } }]);

@@ -200,7 +200,12 @@ export class Repository {
     });
   }
 
-  async patch(resourceType: string, id: string, operations: unknown, options: { ifMatch?: string; where?: string } = {}): Promise<WriteResult> {
+  async patch(
+    resourceType: string,
+    id: string,
+    operations: unknown,
+    options: { ifMatch?: string; where?: string } = {},
+  ): Promise<WriteResult> {
     if (!Array.isArray(operations)) throw badRequest('A JSON Patch body must be an array of operations');
     const model = modelFor(resourceType);
     assertValidId(id);

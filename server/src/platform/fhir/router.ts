@@ -42,7 +42,12 @@ export interface RouterContext {
   operations?: Map<string, OperationHandler>;
 }
 
-export type OperationHandler = (repo: Repository, req: FhirRequest, ctx: RouterContext, target: { resourceType?: string; id?: string }) => Promise<FhirResponse>;
+export type OperationHandler = (
+  repo: Repository,
+  req: FhirRequest,
+  ctx: RouterContext,
+  target: { resourceType?: string; id?: string },
+) => Promise<FhirResponse>;
 
 function preferValue(prefer: string | undefined, key: string): string | undefined {
   for (const part of (prefer ?? '').split(/[;,]/)) {
@@ -90,7 +95,10 @@ export async function conditionalMatches(repo: Repository, resourceType: string,
   const parsed = parseSearchQuery(resourceType, query, false);
   if (!parsed.params.length) throw badRequest(`A conditional request needs search criteria: '${resourceType}?${queryText}'`);
   const where = buildWhere(repo, parsed, { baseUrl });
-  const rows = await repo.query<{ id: string }>(`SELECT r.id FROM ${modelFor(resourceType).table} r WHERE ${where.sql} LIMIT 2`, where.params.values);
+  const rows = await repo.query<{ id: string }>(
+    `SELECT r.id FROM ${modelFor(resourceType).table} r WHERE ${where.sql} LIMIT 2`,
+    where.params.values,
+  );
   return rows.map((r) => r.id);
 }
 
@@ -100,11 +108,22 @@ function queryString(query: QueryInput): [string, string][] {
   return out;
 }
 
-async function runSearch(repo: Repository, req: FhirRequest, ctx: RouterContext, resourceType: string, compartmentPatient?: string): Promise<FhirResponse> {
+async function runSearch(
+  repo: Repository,
+  req: FhirRequest,
+  ctx: RouterContext,
+  resourceType: string,
+  compartmentPatient?: string,
+): Promise<FhirResponse> {
   const lenient = preferValue(req.prefer, 'handling') === 'lenient';
   const parsed = parseSearchQuery(resourceType, req.query, lenient);
   const linkPath = compartmentPatient ? `Patient/${compartmentPatient}/${resourceType}` : resourceType;
-  const bundle: Bundle = await search(repo, parsed, { baseUrl: ctx.baseUrl, queryString: queryString(req.query), compartmentPatient, linkPath });
+  const bundle: Bundle = await search(repo, parsed, {
+    baseUrl: ctx.baseUrl,
+    queryString: queryString(req.query),
+    compartmentPatient,
+    linkPath,
+  });
   return { status: 200, body: bundle };
 }
 
@@ -138,7 +157,8 @@ export async function route(repo: Repository, req: FhirRequest, ctx: RouterConte
   }
   if (segments.length === 2) {
     if (id === '_search' && method === 'POST') return runSearch(repo, req, ctx, type);
-    if (id === '_history' && method === 'GET') return { status: 200, body: await history(repo, ctx.baseUrl, { resourceType: type }, historyQuery(req.query)) };
+    if (id === '_history' && method === 'GET')
+      return { status: 200, body: await history(repo, ctx.baseUrl, { resourceType: type }, historyQuery(req.query)) };
     if (id.startsWith('$')) return operation(repo, req, ctx, id, { resourceType: type });
     assertValidId(id);
     switch (method) {
@@ -163,10 +183,15 @@ export async function route(repo: Repository, req: FhirRequest, ctx: RouterConte
   if (segments.length >= 3) {
     assertValidId(id);
     if (third === '_history' && method === 'GET') {
-      if (segments.length === 3) return { status: 200, body: await history(repo, ctx.baseUrl, { resourceType: type, id }, historyQuery(req.query)) };
+      if (segments.length === 3)
+        return { status: 200, body: await history(repo, ctx.baseUrl, { resourceType: type, id }, historyQuery(req.query)) };
       if (segments.length === 4) {
         const resource = await repo.vread(type, id, fourth);
-        return { status: 200, headers: { ETag: `W/"${resource.meta?.versionId}"`, 'Last-Modified': httpDate(resource.meta?.lastUpdated) }, body: resource };
+        return {
+          status: 200,
+          headers: { ETag: `W/"${resource.meta?.versionId}"`, 'Last-Modified': httpDate(resource.meta?.lastUpdated) },
+          body: resource,
+        };
       }
     }
     if (segments.length === 3 && type === 'Patient' && third === '$everything' && method === 'GET') {
@@ -220,7 +245,10 @@ async function create(repo: Repository, req: FhirRequest, ctx: RouterContext, ty
   }
   const body = req.body as Resource | undefined;
   if (body && typeof body === 'object' && (body as { resourceType?: unknown }).resourceType !== type) {
-    throw badRequest(`resourceType '${String((body as { resourceType?: unknown }).resourceType)}' does not match the URL's type '${type}'`, 'resourceType');
+    throw badRequest(
+      `resourceType '${String((body as { resourceType?: unknown }).resourceType)}' does not match the URL's type '${type}'`,
+      'resourceType',
+    );
   }
   const result = await repo.create(req.body, { assignedId: req.assignedId, where: req.where });
   return writeResponse(result, req, ctx.baseUrl);
@@ -228,7 +256,8 @@ async function create(repo: Repository, req: FhirRequest, ctx: RouterContext, ty
 
 function conditionalQuery(req: FhirRequest, type: string): string {
   const q = queryString(req.query);
-  if (!q.length) throw badRequest(`${req.method} ${type} needs search criteria (a conditional ${req.method === 'PUT' ? 'update' : 'delete'})`);
+  if (!q.length)
+    throw badRequest(`${req.method} ${type} needs search criteria (a conditional ${req.method === 'PUT' ? 'update' : 'delete'})`);
   return q.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 }
 
@@ -242,7 +271,11 @@ async function conditionalUpdate(repo: Repository, req: FhirRequest, ctx: Router
       if (body && body.id !== undefined && body.id !== matches[0]) {
         throw badRequest(`The resource id '${body.id}' does not match the found resource ${type}/${matches[0]}`, `${type}.id`);
       }
-      return writeResponse(await tx.update(type, matches[0], { ...(body ?? {}), id: matches[0] }, { ifMatch: req.ifMatch, where: req.where }), req, ctx.baseUrl);
+      return writeResponse(
+        await tx.update(type, matches[0], { ...(body ?? {}), id: matches[0] }, { ifMatch: req.ifMatch, where: req.where }),
+        req,
+        ctx.baseUrl,
+      );
     }
     if (body?.id) return writeResponse(await tx.update(type, body.id, body, { where: req.where }), req, ctx.baseUrl);
     return writeResponse(await tx.create(body, { assignedId: req.assignedId, where: req.where }), req, ctx.baseUrl);
@@ -254,7 +287,8 @@ async function conditionalDelete(repo: Repository, req: FhirRequest, ctx: Router
   return repo.withTransaction(async (tx) => {
     const matches = await conditionalMatches(tx, type, queryText, ctx.baseUrl);
     if (matches.length > 1) throw preconditionFailed(`Conditional delete '${type}?${queryText}' matches more than one resource`);
-    if (matches.length === 0) return { status: 200, body: warningOutcome([`No ${type} matches '${queryText}'; nothing deleted`]) as OperationOutcome };
+    if (matches.length === 0)
+      return { status: 200, body: warningOutcome([`No ${type} matches '${queryText}'; nothing deleted`]) as OperationOutcome };
     await tx.delete(type, matches[0]);
     return { status: 200, body: informational(`Deleted ${type}/${matches[0]}`) };
   });

@@ -49,9 +49,7 @@ export function tableDdl(model: TableModel): string {
         break;
       case 'number':
       case 'quantity':
-        indexes.push(
-          `CREATE INDEX ${indexName(t, p.column + '_lo')} ON ${model.table} (${p.column}_lo) WHERE ${p.column}_lo IS NOT NULL;`,
-        );
+        indexes.push(`CREATE INDEX ${indexName(t, p.column + '_lo')} ON ${model.table} (${p.column}_lo) WHERE ${p.column}_lo IS NOT NULL;`);
         break;
       case 'string':
         break;

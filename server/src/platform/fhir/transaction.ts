@@ -59,7 +59,8 @@ function plan(bundle: Bundle, baseUrl: string): PlannedEntry[] {
     const where = `Bundle.entry[${index}]`;
     if (!entry || typeof entry !== 'object') throw badRequest('Bundle entry must be an object', where);
     const request = entry.request;
-    if (!request?.method || typeof request.url !== 'string') throw badRequest('Every entry needs request.method and request.url', `${where}.request`);
+    if (!request?.method || typeof request.url !== 'string')
+      throw badRequest('Every entry needs request.method and request.url', `${where}.request`);
     const method = request.method.toUpperCase();
     if (!(method in METHOD_ORDER)) throw badRequest(`Unsupported method '${request.method}'`, `${where}.request.method`);
     let url = request.url;
@@ -93,10 +94,14 @@ function locate(err: unknown, where: string): FhirError {
   if (err instanceof FhirError) {
     return new FhirError(
       err.status,
-      err.issues.map((i) => (i.expression?.some((e) => e.startsWith('Bundle.')) ? i : { ...i, expression: [where, ...(i.expression ?? [])] })),
+      err.issues.map((i) =>
+        i.expression?.some((e) => e.startsWith('Bundle.')) ? i : { ...i, expression: [where, ...(i.expression ?? [])] },
+      ),
     );
   }
-  return new FhirError(500, [{ severity: 'error', code: 'exception', details: { text: `Entry failed: ${(err as Error).message}` }, expression: [where] }]);
+  return new FhirError(500, [
+    { severity: 'error', code: 'exception', details: { text: `Entry failed: ${(err as Error).message}` }, expression: [where] },
+  ]);
 }
 
 function toRequest(e: PlannedEntry, body: unknown, prefer?: string): FhirRequest {
@@ -177,7 +182,8 @@ async function runTransaction(repo: Repository, entries: PlannedEntry[], ctx: Ro
       const [type, queryText] = ref.split('?', 2);
       if (!isResourceType(type)) throw badRequest(`Conditional reference '${ref}' names an unknown type`);
       const matches = await conditionalMatches(tx, type, queryText, ctx.baseUrl);
-      if (matches.length !== 1) throw preconditionFailed(`Conditional reference '${ref}' matches ${matches.length} resources; it must match exactly one`);
+      if (matches.length !== 1)
+        throw preconditionFailed(`Conditional reference '${ref}' matches ${matches.length} resources; it must match exactly one`);
       return `${type}/${matches[0]}`;
     };
     const ordered = [...entries].sort((a, b) => METHOD_ORDER[a.method] - METHOD_ORDER[b.method] || a.index - b.index);

@@ -84,9 +84,7 @@ export function validateIncoming(body: unknown, expectedType?: string, where = '
   const issues = structural.length ? structural : validateValues(resource);
   if (issues.length) {
     throw invalidResource(
-      where
-        ? issues.map((i) => ({ ...i, expression: (i.expression ?? [type]).map((e) => `${where}.resource.${e}`) }))
-        : issues,
+      where ? issues.map((i) => ({ ...i, expression: (i.expression ?? [type]).map((e) => `${where}.resource.${e}`) })) : issues,
     );
   }
   return resource;

@@ -117,13 +117,21 @@ function walk(value: unknown, typeName: string, path: string, issues: OperationO
     items.forEach((item, i) => {
       const itemPath = Array.isArray(child) ? `${path}.${key}[${i}]` : `${path}.${key}`;
       if ((childType === 'date' || childType === 'dateTime' || childType === 'instant') && typeof item === 'string') {
-        if (!isCalendarDate(item)) issues.push({ severity: 'error', code: 'value', details: { text: `Invalid date '${item}': no such day` }, expression: [itemPath] });
+        if (!isCalendarDate(item))
+          issues.push({
+            severity: 'error',
+            code: 'value',
+            details: { text: `Invalid date '${item}': no such day` },
+            expression: [itemPath],
+          });
       } else if (allowed && childType === 'code' && typeof item === 'string') {
         if (!allowed.codes.has(item)) issues.push(codeIssue(item, itemPath));
       } else if (allowed && childType === 'Coding') {
         checkCoding(item, allowed, itemPath, issues);
       } else if (allowed && childType === 'CodeableConcept') {
-        ((item as { coding?: unknown[] })?.coding ?? []).forEach((coding, j) => checkCoding(coding, allowed, `${itemPath}.coding[${j}]`, issues));
+        ((item as { coding?: unknown[] })?.coding ?? []).forEach((coding, j) =>
+          checkCoding(coding, allowed, `${itemPath}.coding[${j}]`, issues),
+        );
       }
       if (item && typeof item === 'object' && childType && /^[A-Z]/.test(childType)) {
         const nestedType = childType === 'Resource' ? ((item as { resourceType?: string }).resourceType ?? 'Resource') : childType;

@@ -86,8 +86,7 @@ function tokenCondition(ctx: ConditionContext, param: ParamColumn, col: string, 
   if (p.modifier === 'text') {
     return or(
       p.values.map(
-        (v) =>
-          `EXISTS (SELECT 1 FROM unnest(${col}_text) t WHERE t LIKE ${ctx.params.add('%' + escapeLike(normalizeString(v)) + '%')})`,
+        (v) => `EXISTS (SELECT 1 FROM unnest(${col}_text) t WHERE t LIKE ${ctx.params.add('%' + escapeLike(normalizeString(v)) + '%')})`,
       ),
     );
   }
@@ -126,7 +125,11 @@ function uriCondition(ctx: ConditionContext, col: string, p: ParsedParam): strin
     return or(p.values.map((v) => `EXISTS (SELECT 1 FROM unnest(${col}) u WHERE u LIKE ${ctx.params.add(escapeLike(v) + '%')})`));
   }
   if (p.modifier === 'above') {
-    return or(p.values.map((v) => `EXISTS (SELECT 1 FROM unnest(${col}) u WHERE ${ctx.params.add(v)} LIKE replace(replace(u, '%', '\\%'), '_', '\\_') || '%')`));
+    return or(
+      p.values.map(
+        (v) => `EXISTS (SELECT 1 FROM unnest(${col}) u WHERE ${ctx.params.add(v)} LIKE replace(replace(u, '%', '\\%'), '_', '\\_') || '%')`,
+      ),
+    );
   }
   assertNoModifier(p);
   return `${col} && ${ctx.params.add(p.values)}::text[]`;

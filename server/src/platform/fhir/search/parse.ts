@@ -148,7 +148,10 @@ export function parseSearchQuery(resourceType: string, query: QueryInput, lenien
         result.summary = value as SearchQuery['summary'];
         continue;
       case '_elements':
-        result.elements = value.split(',').map((e) => e.trim()).filter(Boolean);
+        result.elements = value
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean);
         continue;
       case '_cursor':
         result.cursor = value;

@@ -13,8 +13,7 @@ export function splitPrefix(value: string): { prefix: Prefix; rest: string } {
   return { prefix: 'eq', rest: value };
 }
 
-const DATE_RE =
-  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+const DATE_RE = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
 export interface InstantRange {
   start: string;
@@ -35,7 +34,8 @@ export function dateRange(value: string, expression: string): InstantRange {
   if (month !== undefined && (month < 1 || month > 12)) throw badRequest(`Invalid month in date '${value}'`, expression);
   const day = d ? Number(d) : undefined;
   if (day !== undefined && (day < 1 || day > daysIn(year, month as number))) throw badRequest(`Invalid day in date '${value}'`, expression);
-  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59)) throw badRequest(`Invalid time in '${value}'`, expression);
+  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59))
+    throw badRequest(`Invalid time in '${value}'`, expression);
   if (month === undefined) return { start: `${y}-01-01T00:00:00.000Z`, end: `${y}-12-31T23:59:59.999Z` };
   if (day === undefined) {
     return { start: `${y}-${mo}-01T00:00:00.000Z`, end: `${y}-${mo}-${String(daysIn(year, month)).padStart(2, '0')}T23:59:59.999Z` };

@@ -128,7 +128,11 @@ export interface WhereClause {
   params: SqlParams;
 }
 
-export function buildWhere(repo: Repository, query: SearchQuery, options: Pick<SearchOptions, 'baseUrl' | 'compartmentPatient'>): WhereClause {
+export function buildWhere(
+  repo: Repository,
+  query: SearchQuery,
+  options: Pick<SearchOptions, 'baseUrl' | 'compartmentPatient'>,
+): WhereClause {
   const model = modelFor(query.resourceType);
   const params = new SqlParams([repo.tenant]);
   const ctx: ConditionContext = { model, alias: 'r', params, tenant: repo.tenant, access: repo.access, depth: 0, baseUrl: options.baseUrl };
@@ -142,7 +146,10 @@ export function buildWhere(repo: Repository, query: SearchQuery, options: Pick<S
 
 async function countRows(repo: Repository, table: string, where: WhereClause, mode: 'estimate' | 'accurate'): Promise<number> {
   if (mode === 'estimate') {
-    const plan = await repo.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${table} r WHERE ${where.sql}`, where.params.values);
+    const plan = await repo.query<{ 'QUERY PLAN': unknown }>(
+      `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${table} r WHERE ${where.sql}`,
+      where.params.values,
+    );
     const raw = plan[0]?.['QUERY PLAN'];
     const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: { 'Plan Rows': number } }[];
     const estimate = parsed[0]?.Plan['Plan Rows'] ?? 0;
@@ -191,7 +198,9 @@ export async function search(repo: Repository, query: SearchQuery, options: Sear
     bundle.link?.push(link(options, 'next', query.cursor));
   }
   const matches = page.map((r) => JSON.parse(r.content) as Resource);
-  const entries: BundleEntry[] = matches.map((resource) => entry(options.baseUrl, shapeResource(resource, query.summary, query.elements), 'match'));
+  const entries: BundleEntry[] = matches.map((resource) =>
+    entry(options.baseUrl, shapeResource(resource, query.summary, query.elements), 'match'),
+  );
   const included = await includes(repo, matches, query);
   entries.push(...included.map((resource) => entry(options.baseUrl, resource, 'include')));
   bundle.entry = entries;

@@ -17,7 +17,10 @@ export function shapeResource(resource: Resource, summary?: string, elements?: s
   const defs = loadDefinitions();
   if (elements?.length) {
     const wanted = new Set(elements.map((e) => e.replace(/^[A-Z][A-Za-z]+\./, '').split('.')[0]));
-    return keep(resource, (k) => wanted.has(k.replace(/^_/, '')) || [...wanted].some((w) => k.startsWith(w) && /^[A-Z]/.test(k.slice(w.length))));
+    return keep(
+      resource,
+      (k) => wanted.has(k.replace(/^_/, '')) || [...wanted].some((w) => k.startsWith(w) && /^[A-Z]/.test(k.slice(w.length))),
+    );
   }
   switch (summary) {
     case 'true': {
