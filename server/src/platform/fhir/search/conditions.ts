@@ -108,8 +108,8 @@ function referenceKeys(ctx: ConditionContext, param: ParamColumn, value: string,
     return [`${modifier}/${v}`];
   }
   if (v.includes('/') || v.includes(':')) return [v];
-  const targets = param.targets.length ? param.targets : [];
-  return targets.length ? targets.map((t) => `${t}/${v}`) : [v];
+  // A bare id matches 'Type/id' for every target type, and a stored bare (relative, typeless) reference.
+  return [v, ...param.targets.map((t) => `${t}/${v}`)];
 }
 
 function referenceCondition(ctx: ConditionContext, param: ParamColumn, col: string, p: ParsedParam): string {
