@@ -45,7 +45,9 @@ function patientBundle(n: number, size: number): object {
     {
       resourceType: 'Patient',
       identifier: [{ system: 'urn:yiwang:bench', value: `B${n}` }],
-      name: [{ family: pick(['王', '李', '张', '刘', '陈', '杨', '赵', '黄']), given: [pick(['伟', '芳', '娜', '敏', '静', '强', '磊', '军'])] }],
+      name: [
+        { family: pick(['王', '李', '张', '刘', '陈', '杨', '赵', '黄']), given: [pick(['伟', '芳', '娜', '敏', '静', '强', '磊', '军'])] },
+      ],
       gender: n % 2 ? 'male' : 'female',
       birthDate: `${year}-0${1 + (n % 9)}-1${n % 9}`,
       address: [{ city: '南川区', district: pick(['大观镇', '南平镇', '头渡镇', '金山镇']) }],
@@ -93,7 +95,12 @@ function patientBundle(n: number, size: number): object {
         subject: { reference: pid },
         encounter: { reference: enc },
         effectiveDateTime: `${day}T10:00:00+08:00`,
-        valueQuantity: { value: Math.round((lo + random() * (hi - lo) * 1.2) * 10) / 10, unit, system: 'http://unitsofmeasure.org', code: unit },
+        valueQuantity: {
+          value: Math.round((lo + random() * (hi - lo) * 1.2) * 10) / 10,
+          unit,
+          system: 'http://unitsofmeasure.org',
+          code: unit,
+        },
         referenceRange: [{ low: { value: lo, unit }, high: { value: hi, unit } }],
       });
     }
@@ -105,7 +112,11 @@ function patientBundle(n: number, size: number): object {
         subject: { reference: pid },
         encounter: { reference: enc },
         authoredOn: day,
-        medicationCodeableConcept: { coding: [{ system: 'urn:yiwang:drug', code: pick(['D001', 'D002', 'D003']), display: pick(['氨氯地平', '二甲双胍', '阿司匹林']) }] },
+        medicationCodeableConcept: {
+          coding: [
+            { system: 'urn:yiwang:drug', code: pick(['D001', 'D002', 'D003']), display: pick(['氨氯地平', '二甲双胍', '阿司匹林']) },
+          ],
+        },
         dosageInstruction: [{ text: '每日一次，每次一片' }],
       });
       i++;
@@ -133,7 +144,14 @@ async function main(): Promise<void> {
   await db.connect();
   const results: Record<string, unknown> = { date: new Date().toISOString(), target: TARGET, concurrency: CONCURRENCY };
   try {
-    const countAll = async () => Number((await db.query(`SELECT (SELECT count(*) FROM "Patient") + (SELECT count(*) FROM "Observation") + (SELECT count(*) FROM "Encounter") + (SELECT count(*) FROM "MedicationRequest") + (SELECT count(*) FROM "Condition") AS n`)).rows[0].n);
+    const countAll = async () =>
+      Number(
+        (
+          await db.query(
+            `SELECT (SELECT count(*) FROM "Patient") + (SELECT count(*) FROM "Observation") + (SELECT count(*) FROM "Encounter") + (SELECT count(*) FROM "MedicationRequest") + (SELECT count(*) FROM "Condition") AS n`,
+          )
+        ).rows[0].n,
+      );
     const existing = await countAll();
     const perPatient = 300;
     const bundles = Math.max(0, Math.ceil((TARGET - existing) / perPatient));
@@ -167,7 +185,12 @@ async function main(): Promise<void> {
         const res = await fetch(`${base}/Observation`, {
           method: 'POST',
           headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' },
-          body: JSON.stringify({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] }, valueQuantity: { value: 72, unit: '/min' } }),
+          body: JSON.stringify({
+            resourceType: 'Observation',
+            status: 'final',
+            code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+            valueQuantity: { value: 72, unit: '/min' },
+          }),
         });
         if (res.status !== 201) throw new Error(`create: ${res.status}`);
         await res.arrayBuffer();
@@ -176,7 +199,9 @@ async function main(): Promise<void> {
     results.singleCreate = { n: creates, perSecond: Math.round(creates / (createMs / 1000)) };
 
     const obsIds = (await db.query(`SELECT id FROM "Observation" TABLESAMPLE SYSTEM (1) LIMIT ${SAMPLES}`)).rows.map((r) => r.id as string);
-    const patientIds = (await db.query(`SELECT id FROM "Patient" ORDER BY random() LIMIT ${Math.min(SAMPLES, 500)}`)).rows.map((r) => r.id as string);
+    const patientIds = (await db.query(`SELECT id FROM "Patient" ORDER BY random() LIMIT ${Math.min(SAMPLES, 500)}`)).rows.map(
+      (r) => r.id as string,
+    );
 
     const latency = async (n: number, url: (i: number) => string): Promise<ReturnType<typeof summarize> & { avgEntries?: number }> => {
       const samples: number[] = [];
@@ -190,13 +215,25 @@ async function main(): Promise<void> {
         if (text.startsWith('{"resourceType":"Bundle"')) entries += (text.match(/"fullUrl"/g) ?? []).length;
       }
       const s = summarize(samples);
-      return { ...s, p50: Math.round(s.p50 * 100) / 100, p99: Math.round(s.p99 * 100) / 100, mean: Math.round(s.mean * 100) / 100, ...(entries ? { avgEntries: Math.round(entries / n) } : {}) };
+      return {
+        ...s,
+        p50: Math.round(s.p50 * 100) / 100,
+        p99: Math.round(s.p99 * 100) / 100,
+        mean: Math.round(s.mean * 100) / 100,
+        ...(entries ? { avgEntries: Math.round(entries / n) } : {}),
+      };
     };
     // Warm up caches the way a running server would be.
     await latency(200, (i) => `${base}/Observation/${obsIds[i % obsIds.length]}`);
     results.readMs = await latency(SAMPLES, (i) => `${base}/Observation/${obsIds[i % obsIds.length]}`);
-    results.patientSearchMs = await latency(SAMPLES, (i) => `${base}/Observation?patient=Patient/${patientIds[i % patientIds.length]}&code=http://loinc.org|8480-6&_count=50`);
-    results.everythingMs = await latency(Math.min(SAMPLES, 300), (i) => `${base}/Patient/${patientIds[i % patientIds.length]}/$everything?_count=1000`);
+    results.patientSearchMs = await latency(
+      SAMPLES,
+      (i) => `${base}/Observation?patient=Patient/${patientIds[i % patientIds.length]}&code=http://loinc.org|8480-6&_count=50`,
+    );
+    results.everythingMs = await latency(
+      Math.min(SAMPLES, 300),
+      (i) => `${base}/Patient/${patientIds[i % patientIds.length]}/$everything?_count=1000`,
+    );
     results.peakRssMb = Math.round(server.peakRssMb());
   } finally {
     await db.end();

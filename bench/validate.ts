@@ -44,7 +44,9 @@ function loadExamples(): unknown[] {
 function loadSynthea(): unknown[] {
   const dir = join(dataDir, 'synthea', 'bundles');
   const resources: unknown[] = [];
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const bundle = readJson(join(dir, f)) as { entry?: { resource?: unknown }[] };
     for (const entry of bundle.entry ?? []) {
       if (entry.resource) {

@@ -9,35 +9,57 @@ import {
   convertToSearchableReferences,
   convertToSearchableUris,
   evalFhirPathTyped,
+  getExpressionForResourceType,
   getParsedExpressionForResourceType,
   toTypedValue,
   type FhirPathAtom,
   type TypedValue,
 } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
+import { compilePath, type CompiledPath } from './fast-path.js';
 import type { ParamColumn, TableModel } from './schema.js';
 
-const atomCache = new Map<string, FhirPathAtom | null>();
+interface CompiledParam {
+  fast: CompiledPath | null;
+  atom: FhirPathAtom | null;
+}
 
-function parsedExpression(resourceType: string, p: ParamColumn): FhirPathAtom | null {
+const compiled = new Map<string, CompiledParam>();
+
+function compiledParam(resourceType: string, p: ParamColumn): CompiledParam {
   const key = resourceType + '\u0000' + p.code;
-  let atom = atomCache.get(key);
-  if (atom === undefined) {
+  let c = compiled.get(key);
+  if (!c) {
+    const expression = p.param.expression ? getExpressionForResourceType(resourceType, p.param.expression) : undefined;
+    let atom: FhirPathAtom | null = null;
     try {
       atom = p.param.expression ? getParsedExpressionForResourceType(resourceType, p.param.expression) : null;
     } catch {
       atom = null;
     }
-    atomCache.set(key, atom);
+    c = { fast: expression && !useFhirPathOnly ? compilePath(resourceType, expression) : null, atom };
+    compiled.set(key, c);
   }
-  return atom;
+  return c;
 }
 
-export function evaluateParam(resource: Resource, p: ParamColumn, typedResource = [toTypedValue(resource)]): TypedValue[] {
-  const atom = parsedExpression(resource.resourceType, p);
-  if (!atom) return [];
+let useFhirPathOnly = false;
+
+/** Tests only: evaluate every parameter with the general FHIRPath engine (the reference for the fast path). */
+export function setFhirPathOnly(value: boolean): void {
+  useFhirPathOnly = value;
+  compiled.clear();
+}
+
+export function evaluateParam(resource: Resource, p: ParamColumn, typedResource?: TypedValue[]): TypedValue[] {
+  const c = compiledParam(resource.resourceType, p);
+  if (c.fast) {
+    const values = c.fast(resource);
+    if (values) return values;
+  }
+  if (!c.atom) return [];
   try {
-    return evalFhirPathTyped(atom, typedResource);
+    return evalFhirPathTyped(c.atom, typedResource ?? [toTypedValue(resource)]);
   } catch {
     return [];
   }

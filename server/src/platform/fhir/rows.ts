@@ -49,7 +49,12 @@ function chunk<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-/** Inserts new resources (their ids must not exist yet) with their history rows and string lookups. */
+const HISTORY_COLUMNS = 'tenant, id, version, last_updated, deleted, content';
+
+/**
+ * Inserts new resources (their ids must not exist yet) with their history rows and string lookups.
+ * The history row is copied from the inserted row in the same statement, so the content crosses the wire once.
+ */
 export async function insertRows(db: Queryable, model: TableModel, tenant: string, rows: ResourceRow[]): Promise<void> {
   const columns = [...FIXED, ...paramColumns(model)];
   const perRow = columns.length;
@@ -60,9 +65,12 @@ export async function insertRows(db: Queryable, model: TableModel, tenant: strin
       values.push(placeholders(params.length + 1, perRow));
       params.push(...rowParams(model, tenant, row));
     }
-    await db.query(`INSERT INTO ${model.table} (${columns.join(',')}) VALUES ${values.join(',')}`, params);
+    await db.query(
+      `WITH ins AS (INSERT INTO ${model.table} (${columns.join(',')}) VALUES ${values.join(',')} RETURNING ${HISTORY_COLUMNS}) ` +
+        `INSERT INTO ${model.history} (${HISTORY_COLUMNS}) SELECT ${HISTORY_COLUMNS} FROM ins`,
+      params,
+    );
   }
-  await insertHistory(db, model, tenant, rows);
   await insertStrings(
     db,
     model,
@@ -75,8 +83,11 @@ export async function insertRows(db: Queryable, model: TableModel, tenant: strin
 export async function updateRow(db: Queryable, model: TableModel, tenant: string, row: ResourceRow): Promise<void> {
   const columns = [...FIXED, ...paramColumns(model)];
   const sets = columns.slice(2).map((c, i) => `${c} = $${i + 3}`);
-  await db.query(`UPDATE ${model.table} SET ${sets.join(', ')} WHERE tenant = $1 AND id = $2`, rowParams(model, tenant, row));
-  await insertHistory(db, model, tenant, [row]);
+  await db.query(
+    `WITH upd AS (UPDATE ${model.table} SET ${sets.join(', ')} WHERE tenant = $1 AND id = $2 RETURNING ${HISTORY_COLUMNS}) ` +
+      `INSERT INTO ${model.history} (${HISTORY_COLUMNS}) SELECT ${HISTORY_COLUMNS} FROM upd`,
+    rowParams(model, tenant, row),
+  );
   await db.query('DELETE FROM search_string WHERE resource_type = $1 AND resource_id = $2 AND tenant = $3', [
     model.resourceType,
     row.id,
@@ -88,18 +99,6 @@ export async function updateRow(db: Queryable, model: TableModel, tenant: string
     tenant,
     (row.extracted?.strings ?? []).map((s) => [row.id, s] as [string, StringValue]),
   );
-}
-
-async function insertHistory(db: Queryable, model: TableModel, tenant: string, rows: ResourceRow[]): Promise<void> {
-  for (const part of chunk(rows, Math.floor(MAX_PARAMS / 6))) {
-    const params: unknown[] = [];
-    const values: string[] = [];
-    for (const r of part) {
-      values.push(placeholders(params.length + 1, 6));
-      params.push(tenant, r.id, r.version, r.lastUpdated, r.deleted, r.content);
-    }
-    await db.query(`INSERT INTO ${model.history} (tenant, id, version, last_updated, deleted, content) VALUES ${values.join(',')}`, params);
-  }
 }
 
 async function insertStrings(db: Queryable, model: TableModel, tenant: string, strings: [string, StringValue][]): Promise<void> {
