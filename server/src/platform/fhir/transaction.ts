@@ -195,7 +195,8 @@ async function runTransaction(repo: Repository, entries: PlannedEntry[], ctx: Ro
           results[e.index] = responseEntry({ ...done, status: 200 }, false);
           continue;
         }
-        const body = e.resource ? await rewriteReferences(structuredClone(e.resource), idMap, resolveConditional) : undefined;
+        // The bundle was parsed for this request alone, so references are rewritten in place.
+        const body = e.resource ? await rewriteReferences(e.resource, idMap, resolveConditional) : undefined;
         const res = await route(tx, toRequest(e, body, prefer), ctx);
         results[e.index] = responseEntry(res, e.method === 'GET' || e.method === 'HEAD' || /return=representation/.test(prefer ?? ''));
       } catch (err) {
