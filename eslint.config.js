@@ -21,6 +21,8 @@ export default tseslint.config(
       },
     },
     rules: {
+      // Protocol parsers (HL7 v2, MLLP) match control characters on purpose.
+      'no-control-regex': 'off',
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },

@@ -31,7 +31,7 @@ function compiledParam(resourceType: string, p: ParamColumn): CompiledParam {
   let c = compiled.get(key);
   if (!c) {
     const expression = p.param.expression ? getExpressionForResourceType(resourceType, p.param.expression) : undefined;
-    let atom: FhirPathAtom | null = null;
+    let atom: FhirPathAtom | null;
     try {
       atom = p.param.expression ? getParsedExpressionForResourceType(resourceType, p.param.expression) : null;
     } catch {
