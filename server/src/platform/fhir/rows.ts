@@ -7,8 +7,6 @@ import type { ExtractedRow, StringValue } from './extract.js';
 import { paramSqlColumns, type TableModel } from './schema.js';
 
 const FIXED = ['tenant', 'id', 'version', 'last_updated', 'deleted', 'content', 'compartments'];
-/** PostgreSQL accepts at most 65 535 parameters per statement. */
-const MAX_PARAMS = 60_000;
 
 const columnCache = new Map<string, string[]>();
 
@@ -37,12 +35,6 @@ function rowParams(model: TableModel, tenant: string, row: ResourceRow): unknown
   return values;
 }
 
-function placeholders(start: number, count: number): string {
-  const parts: string[] = [];
-  for (let i = 0; i < count; i++) parts.push('$' + (start + i));
-  return '(' + parts.join(',') + ')';
-}
-
 function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -51,24 +43,38 @@ function chunk<T>(items: T[], size: number): T[][] {
 
 const HISTORY_COLUMNS = 'tenant, id, version, last_updated, deleted, content';
 
+/** Rows per INSERT statement: bounds the size of one JSON parameter. */
+const INSERT_CHUNK = 1000;
+
+/** A row as the JSON object json_populate_recordset reads; absent keys become NULL. */
+function rowObject(tenant: string, row: ResourceRow): Record<string, unknown> {
+  const o: Record<string, unknown> = {
+    tenant,
+    id: row.id,
+    version: row.version,
+    last_updated: row.lastUpdated,
+    deleted: row.deleted,
+    content: row.content,
+  };
+  if (row.extracted) {
+    if (row.extracted.compartments) o.compartments = row.extracted.compartments;
+    for (const [k, v] of row.extracted.columns) o[k] = v;
+  }
+  return o;
+}
+
 /**
  * Inserts new resources (their ids must not exist yet) with their history rows and string lookups.
- * The history row is copied from the inserted row in the same statement, so the content crosses the wire once.
+ * A batch travels as one JSON parameter expanded by json_populate_recordset — far cheaper than a
+ * hundred mostly-NULL parameters per row — and the history rows are copied from the inserted rows in
+ * the same statement, so each content crosses the wire once.
  */
 export async function insertRows(db: Queryable, model: TableModel, tenant: string, rows: ResourceRow[]): Promise<void> {
-  const columns = [...FIXED, ...paramColumns(model)];
-  const perRow = columns.length;
-  for (const part of chunk(rows, Math.max(1, Math.floor(MAX_PARAMS / perRow)))) {
-    const params: unknown[] = [];
-    const values: string[] = [];
-    for (const row of part) {
-      values.push(placeholders(params.length + 1, perRow));
-      params.push(...rowParams(model, tenant, row));
-    }
+  for (const part of chunk(rows, INSERT_CHUNK)) {
     await db.query(
-      `WITH ins AS (INSERT INTO ${model.table} (${columns.join(',')}) VALUES ${values.join(',')} RETURNING ${HISTORY_COLUMNS}) ` +
+      `WITH ins AS (INSERT INTO ${model.table} SELECT * FROM json_populate_recordset(NULL::${model.table}, $1::json) RETURNING ${HISTORY_COLUMNS}) ` +
         `INSERT INTO ${model.history} (${HISTORY_COLUMNS}) SELECT ${HISTORY_COLUMNS} FROM ins`,
-      params,
+      [JSON.stringify(part.map((r) => rowObject(tenant, r)))],
     );
   }
   await insertStrings(
@@ -102,14 +108,18 @@ export async function updateRow(db: Queryable, model: TableModel, tenant: string
 }
 
 async function insertStrings(db: Queryable, model: TableModel, tenant: string, strings: [string, StringValue][]): Promise<void> {
-  for (const part of chunk(strings, Math.floor(MAX_PARAMS / 6))) {
+  for (const part of chunk(strings, INSERT_CHUNK * 4)) {
     if (!part.length) continue;
-    const params: unknown[] = [];
-    const values: string[] = [];
-    for (const [id, s] of part) {
-      values.push(placeholders(params.length + 1, 6));
-      params.push(tenant, model.resourceType, id, s.code, s.value, s.exact);
-    }
-    await db.query(`INSERT INTO search_string (tenant, resource_type, resource_id, code, value, exact) VALUES ${values.join(',')}`, params);
+    const objects = part.map(([id, s]) => ({
+      tenant,
+      resource_type: model.resourceType,
+      resource_id: id,
+      code: s.code,
+      value: s.value,
+      exact: s.exact,
+    }));
+    await db.query('INSERT INTO search_string SELECT * FROM json_populate_recordset(NULL::search_string, $1::json)', [
+      JSON.stringify(objects),
+    ]);
   }
 }
