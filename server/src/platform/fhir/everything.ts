@@ -3,12 +3,13 @@
  * the patient's compartment, plus the practitioners, organisations, locations and medications they
  * refer to — paged by (type, id) so even a record of thousands of resources comes back in steps.
  */
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Bundle } from '@medplum/fhirtypes';
 import { badRequest } from './outcomes.js';
 import type { Repository } from './repository.js';
 import { getTableModel, getTableModels } from './schema.js';
 import { SqlParams } from './sql.js';
-import { collectReferences, entry, fetchByIds } from './search/search.js';
+import { bundleText, entryText, referencesIn, type RawJson } from './raw.js';
+import { fetchRawByIds } from './search/search.js';
 import { dateRange } from './search/ranges.js';
 import { DEFAULT_COUNT, MAX_COUNT } from './search/parse.js';
 
@@ -19,7 +20,7 @@ export interface EverythingParams {
   cursor?: string;
 }
 
-export async function everything(repo: Repository, baseUrl: string, patientId: string, query: EverythingParams): Promise<Bundle> {
+export async function everything(repo: Repository, baseUrl: string, patientId: string, query: EverythingParams): Promise<RawJson> {
   // The patient must exist and be visible to the caller; read() answers 404/410 otherwise.
   await repo.read('Patient', patientId);
   const count = query.count === undefined ? Math.max(DEFAULT_COUNT, 100) : Number(query.count);
@@ -55,11 +56,11 @@ export async function everything(repo: Repository, baseUrl: string, patientId: s
     `SELECT * FROM (${selects.join(' UNION ALL ')}) u${after} ORDER BY u.type, u.id LIMIT ${limit + 1}`,
     params.values,
   );
-  const page = rows.slice(0, limit).map((r) => JSON.parse(r.content) as Resource);
-  const entries: BundleEntry[] = page.map((r) => entry(baseUrl, r, 'match'));
-  entries.push(...(await referencedOutside(repo, page)).map((r) => entry(baseUrl, r, 'include')));
+  const page = rows.slice(0, limit);
+  const entries = page.map((r) => entryText(baseUrl, r.type, r.id, r.content, 'match'));
+  for (const r of await referencedOutside(repo, page)) entries.push(entryText(baseUrl, r.type, r.id, r.content, 'include'));
   const self = `${baseUrl}/Patient/${patientId}/$everything`;
-  const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'self', url: self }], entry: entries };
+  const bundle: Omit<Bundle, 'entry'> = { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'self', url: self }] };
   if (rows.length > limit) {
     const last = rows[limit - 1];
     const cursor = Buffer.from(JSON.stringify([last.type, last.id])).toString('base64url');
@@ -71,17 +72,18 @@ export async function everything(repo: Repository, baseUrl: string, patientId: s
     ].filter(Boolean);
     bundle.link?.push({ relation: 'next', url: `${self}?${extra.join('&')}` });
   }
-  return bundle;
+  return bundleText(bundle, entries);
 }
 
 /** Non-compartment resources the page refers to (Practitioner, Organization, Location, Medication …). */
-async function referencedOutside(repo: Repository, page: Resource[]): Promise<Resource[]> {
-  const byType = collectReferences(
-    page,
-    (_r, model) => [...model.params.values()],
-    (type) => !getTableModel(type)?.compartmentParams.length,
-  );
-  const out: Resource[] = [];
-  for (const [type, ids] of byType) out.push(...(await fetchByIds(repo, type, [...ids])));
+async function referencedOutside(repo: Repository, page: { content: string }[]): Promise<{ type: string; id: string; content: string }[]> {
+  const byType = new Map<string, Set<string>>();
+  for (const r of page) referencesIn(r.content, byType);
+  const out: { type: string; id: string; content: string }[] = [];
+  for (const [type, ids] of byType) {
+    const model = getTableModel(type);
+    if (!model || model.compartmentParams.length) continue;
+    for (const r of await fetchRawByIds(repo, type, [...ids])) out.push({ type, id: r.id, content: r.content });
+  }
   return out;
 }

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FhirError } from './outcomes.js';
+import { RawJson } from './raw.js';
 import type { Repository } from './repository.js';
 import { route, type RouterContext } from './router.js';
 import type { QueryInput } from './search/parse.js';
@@ -126,7 +127,7 @@ export async function registerFhirRoutes(app: FastifyInstance, options: FhirHttp
       reply.code(res.status);
       for (const [k, v] of Object.entries(res.headers ?? {})) reply.header(k, v);
       if (res.body === undefined) return reply.send();
-      return reply.type(FHIR_JSON).send(res.body);
+      return reply.type(FHIR_JSON).send(res.body instanceof RawJson ? res.body.text : res.body);
     };
     scope.all(FHIR_BASE, handler);
     scope.all(`${FHIR_BASE}/*`, handler);

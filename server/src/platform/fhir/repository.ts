@@ -12,7 +12,7 @@ import { extractSearchValues } from './extract.js';
 import { badRequest, conflict, FhirError, gone, notFound, preconditionFailed, unprocessable } from './outcomes.js';
 import { insertRows, updateRow, type ResourceRow } from './rows.js';
 import { getTableModel, type TableModel } from './schema.js';
-import { SqlParams } from './sql.js';
+import { pgTimestampToIso, SqlParams } from './sql.js';
 import { assertResourceType, assertValidId, validateIncoming } from './validate.js';
 
 export interface RepositoryContext {
@@ -136,13 +136,18 @@ export class Repository {
     return rows[0];
   }
 
-  async read(resourceType: string, id: string): Promise<Resource> {
+  /** The current version as stored text, with its version and time; 404 or 410 otherwise. */
+  async readStored(resourceType: string, id: string): Promise<{ content: string; version: number; lastUpdated: string }> {
     const model = modelFor(resourceType);
     assertValidId(id);
     const row = await this.readRow(model, id, false);
     if (!row) throw notFound(`${resourceType}/${id} not found`);
     if (row.deleted) throw gone(`${resourceType}/${id} was deleted (version ${row.version})`);
-    return JSON.parse(row.content) as Resource;
+    return { content: row.content, version: row.version, lastUpdated: pgTimestampToIso(row.last_updated) };
+  }
+
+  async read(resourceType: string, id: string): Promise<Resource> {
+    return JSON.parse((await this.readStored(resourceType, id)).content) as Resource;
   }
 
   async vread(resourceType: string, id: string, versionId: string): Promise<Resource> {

@@ -2,7 +2,7 @@
  * A transport-agnostic FHIR REST router: the HTTP layer and the entries of a batch/transaction
  * bundle both come through here, so an interaction behaves the same whichever way it arrives.
  */
-import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { capabilityStatement } from './capability.js';
 import { everything } from './everything.js';
 import { history } from './history.js';
@@ -11,6 +11,7 @@ import { modelFor, type Repository, type WriteResult } from './repository.js';
 import { parseSearchQuery, type QueryInput } from './search/parse.js';
 import { buildWhere, search } from './search/search.js';
 import { shapeResource } from './search/shape.js';
+import { RawJson } from './raw.js';
 import { processBundle } from './transaction.js';
 import { assertValidId } from './validate.js';
 
@@ -32,7 +33,8 @@ export interface FhirRequest {
 
 export interface FhirResponse {
   status: number;
-  body?: Resource;
+  /** A parsed resource, or stored JSON text sent as it is. */
+  body?: Resource | RawJson;
   headers?: Record<string, string>;
 }
 
@@ -118,7 +120,7 @@ async function runSearch(
   const lenient = preferValue(req.prefer, 'handling') === 'lenient';
   const parsed = parseSearchQuery(resourceType, req.query, lenient);
   const linkPath = compartmentPatient ? `Patient/${compartmentPatient}/${resourceType}` : resourceType;
-  const bundle: Bundle = await search(repo, parsed, {
+  const bundle = await search(repo, parsed, {
     baseUrl: ctx.baseUrl,
     queryString: queryString(req.query),
     compartmentPatient,
@@ -163,13 +165,13 @@ export async function route(repo: Repository, req: FhirRequest, ctx: RouterConte
     assertValidId(id);
     switch (method) {
       case 'GET': {
-        const resource = await repo.read(type, id);
-        const headers = versionHeaders(resource, ctx.baseUrl);
-        delete headers.Location;
+        const stored = await repo.readStored(type, id);
+        const headers: Record<string, string> = { ETag: `W/"${stored.version}"`, 'Last-Modified': httpDate(stored.lastUpdated) };
         if (req.ifNoneMatch && req.ifNoneMatch.replace(/^W\//, '') === headers.ETag.replace(/^W\//, '')) return { status: 304, headers };
         const summary = single(req.query, '_summary');
         const elements = single(req.query, '_elements')?.split(',');
-        return { status: 200, headers, body: shapeResource(resource, summary, elements) };
+        if (!summary && !elements) return { status: 200, headers, body: new RawJson(stored.content) };
+        return { status: 200, headers, body: shapeResource(JSON.parse(stored.content) as Resource, summary, elements) };
       }
       case 'PUT':
         return writeResponse(await repo.update(type, id, req.body, { ifMatch: req.ifMatch, where: req.where }), req, ctx.baseUrl);

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError, preconditionFailed } from './outcomes.js';
+import { RawJson } from './raw.js';
 import type { Repository } from './repository.js';
 import { conditionalMatches, route, type FhirRequest, type FhirResponse, type RouterContext } from './router.js';
 import type { QueryInput } from './search/parse.js';
@@ -83,9 +84,10 @@ function responseEntry(res: FhirResponse, includeBody: boolean): BundleEntry {
   if (headers.ETag) response.etag = headers.ETag;
   if (headers['Last-Modified']) response.lastModified = new Date(headers['Last-Modified']).toISOString();
   const out: BundleEntry = { response };
-  if (res.body && (includeBody || res.body.resourceType === 'OperationOutcome')) {
-    if (res.body.resourceType === 'OperationOutcome') response.outcome = res.body;
-    else out.resource = res.body;
+  const body = res.body instanceof RawJson ? res.body.parse<Resource>() : res.body;
+  if (body && (includeBody || body.resourceType === 'OperationOutcome')) {
+    if (body.resourceType === 'OperationOutcome') response.outcome = body;
+    else out.resource = body;
   }
   return out;
 }

@@ -3,11 +3,12 @@
  * paging on the sort keys (so page 500 costs what page 1 costs), totals, _include and _revinclude.
  */
 import { convertToSearchableReferences } from '@medplum/core';
-import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleLink, Resource } from '@medplum/fhirtypes';
 import { evaluateParam } from '../extract.js';
 import { badRequest } from '../outcomes.js';
 import { modelFor, type Repository } from '../repository.js';
 import { getTableModel, type ParamColumn, type TableModel } from '../schema.js';
+import { bundleText, entryText, RawJson } from '../raw.js';
 import { SqlParams } from '../sql.js';
 import { buildCondition, type ConditionContext } from './conditions.js';
 import type { IncludeSpec, SearchQuery } from './parse.js';
@@ -165,14 +166,14 @@ function link(options: SearchOptions, relation: string, cursor?: string): Bundle
   return { relation, url: `${options.baseUrl}/${options.linkPath}${parts.length ? '?' + parts.join('&') : ''}` };
 }
 
-export async function search(repo: Repository, query: SearchQuery, options: SearchOptions): Promise<Bundle> {
+export async function search(repo: Repository, query: SearchQuery, options: SearchOptions): Promise<RawJson> {
   const model = modelFor(query.resourceType);
   options.linkPath ??= query.resourceType;
   const where = buildWhere(repo, query, options);
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', link: [link(options, 'self')] };
   const totalMode = query.summary === 'count' ? 'accurate' : (query.total ?? 'estimate');
   if (totalMode !== 'none') bundle.total = await countRows(repo, model.table, where, totalMode);
-  if (query.summary === 'count' || query.count === 0) return withWarnings(bundle, query);
+  if (query.summary === 'count' || query.count === 0) return bundleText(bundle, warningEntries(query));
 
   const keys = sortKeys(model, query);
   const cursor = query.cursor ? decodeCursor(query.cursor, keys.length) : undefined;
@@ -181,8 +182,8 @@ export async function search(repo: Repository, query: SearchQuery, options: Sear
   const conditions = [where.sql];
   if (cursor) conditions.push(keysetCondition(keys, cursor.values, backwards, params));
   const select = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
-  const rows = await repo.query<Record<string, unknown> & { content: string }>(
-    `SELECT r.content, ${select} FROM ${model.table} r WHERE ${conditions.join(' AND ')} ORDER BY ${orderBy(keys, backwards)} LIMIT ${query.count + 1}`,
+  const rows = await repo.query<Record<string, unknown> & { id: string; content: string }>(
+    `SELECT r.id AS row_id, r.content, ${select} FROM ${model.table} r WHERE ${conditions.join(' AND ')} ORDER BY ${orderBy(keys, backwards)} LIMIT ${query.count + 1}`,
     params.values,
   );
   const more = rows.length > query.count;
@@ -197,40 +198,33 @@ export async function search(repo: Repository, query: SearchQuery, options: Sear
   } else if (backwards) {
     bundle.link?.push(link(options, 'next', query.cursor));
   }
-  const matches = page.map((r) => JSON.parse(r.content) as Resource);
-  const entries: BundleEntry[] = matches.map((resource) =>
-    entry(options.baseUrl, shapeResource(resource, query.summary, query.elements), 'match'),
-  );
-  const included = await includes(repo, matches, query);
-  entries.push(...included.map((resource) => entry(options.baseUrl, resource, 'include')));
-  bundle.entry = entries;
-  return withWarnings(bundle, query);
-}
-
-function withWarnings(bundle: Bundle, query: SearchQuery): Bundle {
-  if (query.warnings.length) {
-    bundle.entry = [
-      ...(bundle.entry ?? []),
-      {
-        search: { mode: 'outcome' },
-        resource: {
-          resourceType: 'OperationOutcome',
-          issue: query.warnings.map((text) => ({ severity: 'warning', code: 'not-supported', details: { text } })),
-        },
-      },
-    ];
+  const shaped = query.summary !== undefined || query.elements !== undefined;
+  const entries = page.map((r) => {
+    const content = shaped ? JSON.stringify(shapeResource(JSON.parse(r.content) as Resource, query.summary, query.elements)) : r.content;
+    return entryText(options.baseUrl, model.resourceType, r.row_id as string, content, 'match');
+  });
+  if (query.include.length || query.revinclude.length) {
+    const matches = page.map((r) => JSON.parse(r.content) as Resource);
+    for (const resource of await includes(repo, matches, query)) {
+      entries.push(entryText(options.baseUrl, resource.resourceType, resource.id as string, JSON.stringify(resource), 'include'));
+    }
   }
-  return bundle;
+  return bundleText(bundle, [...entries, ...warningEntries(query)]);
 }
 
-export function entry(baseUrl: string, resource: Resource, mode: 'match' | 'include'): BundleEntry {
-  return { fullUrl: `${baseUrl}/${resource.resourceType}/${resource.id}`, resource, search: { mode } };
+function warningEntries(query: SearchQuery): string[] {
+  if (!query.warnings.length) return [];
+  const outcome = {
+    resourceType: 'OperationOutcome',
+    issue: query.warnings.map((text) => ({ severity: 'warning', code: 'not-supported', details: { text } })),
+  };
+  return [entryText('', 'OperationOutcome', '', JSON.stringify(outcome), 'outcome')];
 }
 
 const REFERENCE_RE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 
 /** Relative references ('Type/id') found through the given reference parameters, grouped by target type. */
-export function collectReferences(
+function collectReferences(
   resources: Resource[],
   paramsOf: (resource: Resource, model: TableModel) => (ParamColumn | undefined)[],
   acceptType: (type: string) => boolean,
@@ -270,15 +264,19 @@ function referencedKeys(resources: Resource[], specs: IncludeSpec[]): Map<string
   return byType;
 }
 
-export async function fetchByIds(repo: Repository, type: string, ids: string[]): Promise<Resource[]> {
+/** Current versions by id, as stored text, filtered by the caller's access. */
+export async function fetchRawByIds(repo: Repository, type: string, ids: string[]): Promise<{ id: string; content: string }[]> {
   const model = modelFor(type);
   const params = new SqlParams([repo.tenant, ids]);
   const access = repo.access.readCondition(type, 'r', params);
-  const rows = await repo.query<{ content: string }>(
-    `SELECT r.content FROM ${model.table} r WHERE r.tenant = $1 AND r.id = ANY($2::text[]) AND NOT r.deleted${access ? ` AND (${access})` : ''}`,
+  return repo.query<{ id: string; content: string }>(
+    `SELECT r.id, r.content FROM ${model.table} r WHERE r.tenant = $1 AND r.id = ANY($2::text[]) AND NOT r.deleted${access ? ` AND (${access})` : ''}`,
     params.values,
   );
-  return rows.map((r) => JSON.parse(r.content) as Resource);
+}
+
+async function fetchByIds(repo: Repository, type: string, ids: string[]): Promise<Resource[]> {
+  return (await fetchRawByIds(repo, type, ids)).map((r) => JSON.parse(r.content) as Resource);
 }
 
 async function revIncluded(repo: Repository, resources: Resource[], spec: IncludeSpec): Promise<Resource[]> {

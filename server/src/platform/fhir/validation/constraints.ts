@@ -12,6 +12,7 @@
  */
 import { getDataType, parseFhirPath } from '@medplum/core';
 import type { FhirPathAtom, InternalTypeSchema } from '@medplum/core';
+import { compileFhirPath, type CompiledPath } from './fhirpath.js';
 
 /** Mirrors `skippedConstraintKeys` in medplum's validation.ts. */
 const SKIPPED_CONSTRAINT_KEYS = new Set(['ele-1', 'dom-3', 'org-1', 'sdf-19']);
@@ -23,6 +24,8 @@ export interface CompiledConstraint {
   expression: string;
   description: string;
   atom: FhirPathAtom | undefined;
+  /** The atom compiled to closures (same results as evalFhirPathTyped on the atom). */
+  compiled: CompiledPath | undefined;
   parseError: unknown;
   native: NativeConstraint | undefined;
 }
@@ -48,10 +51,7 @@ function parse(expression: string): FhirPathAtom | Error {
  * @param constraints - the constraints of an element or of a type's root element
  * @param elementTypes - the element's type codes (for element constraints), undefined for type-level constraints
  */
-export function compileConstraints(
-  constraints: Constraint[] | undefined,
-  elementTypes: string[] | undefined,
-): CompiledConstraint[] {
+export function compileConstraints(constraints: Constraint[] | undefined, elementTypes: string[] | undefined): CompiledConstraint[] {
   const result: CompiledConstraint[] = [];
   for (const c of constraints ?? []) {
     if (c.severity !== 'error' || SKIPPED_CONSTRAINT_KEYS.has(c.key)) {
@@ -63,6 +63,7 @@ export function compileConstraints(
       expression: c.expression,
       description: c.description,
       atom: atom instanceof Error ? undefined : atom,
+      compiled: atom instanceof Error ? undefined : compileFhirPath(atom),
       parseError: atom instanceof Error ? atom : undefined,
       native: nativeFor(c, elementTypes),
     });
@@ -82,8 +83,7 @@ function nativeFor(c: Constraint, elementTypes: string[] | undefined): NativeCon
   if (
     elementTypes === undefined &&
     ((c.key === 'dom-2' && c.expression === 'contained.contained.empty()') ||
-      (c.key === 'dom-4' &&
-        c.expression === 'contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()') ||
+      (c.key === 'dom-4' && c.expression === 'contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()') ||
       (c.key === 'dom-5' && c.expression === 'contained.meta.security.empty()'))
   ) {
     return noContained;

@@ -2,7 +2,9 @@
  * OperationOutcome issue builders, shaped exactly like @medplum/core's createStructureIssue,
  * createConstraintIssue and createProcessingIssue so issues from both validators can be compared field by field.
  */
-import type { IssueType, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+
+type IssueType = OperationOutcomeIssue['code'];
 
 export function issue(code: IssueType, path: string, text: string, diagnostics?: string): OperationOutcomeIssue {
   const result: OperationOutcomeIssue = { severity: 'error', code, details: { text }, expression: [path] };

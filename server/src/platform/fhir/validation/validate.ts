@@ -4,19 +4,25 @@
  * It reproduces @medplum/core's ResourceValidator (validation.ts + crawler.ts + getTypedPropertyValueWithSchema)
  * issue for issue — same checks, same messages, same `expression` paths — except for the deliberate, stricter
  * behaviours listed in index.ts ("Deliberate differences"), each marked below with its tag (D1 … D8).
+ *
+ * medplum walks a resource three times (null check over the raw JSON, root invariants, schema crawl). Here the
+ * schema walk goes first and notes whether it met a null or left a subtree unvisited (anything invalid); only
+ * then is the exact null check run, so valid resources are walked once.
  */
-import { OperationOutcomeError, UCUM, evalFhirPathTyped, toTypedValue, validateResource } from '@medplum/core';
+import { UCUM, evalFhirPathTyped, toTypedValue } from '@medplum/core';
 import type { TypedValue } from '@medplum/core';
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { getResourceTypes, getTypeNode, resolveTypeRef } from './compile.js';
 import type { ElementNode, KeyInfo, TypeNode, TypeRef } from './compile.js';
 import { isEmptyJson } from './constraints.js';
 import type { CompiledConstraint } from './constraints.js';
+import { assignPrimitiveExtension, evalCompiled, type CompiledPath } from './fhirpath.js';
 import { additionalPropertyIssue, issue, structureIssue } from './issues.js';
 import type { PrimitiveType } from './primitives.js';
+import { validateResourceReference } from './reference.js';
 
-/** Objects nested deeper than this are rejected instead of risking a stack overflow (D8). */
-export const MAX_DEPTH = 200;
+/** JSON nested deeper than this many objects and arrays is rejected instead of risking a stack overflow (D8). */
+export const MAX_DEPTH = 128;
 
 type JsonObject = Record<string, unknown>;
 
@@ -30,10 +36,9 @@ class PrimitiveWithExtension {
     readonly extension: JsonObject,
   ) {}
 
-  /** The value medplum's FHIRPath sees. */
+  /** The value medplum's FHIRPath sees (built from copies). */
   toMedplum(): unknown {
-    const v = this.value;
-    return v === null || v === undefined ? Object.assign({}, this.extension) : Object.assign(Object(v), this.extension);
+    return assignPrimitiveExtension(this.value, this.extension);
   }
 }
 
@@ -42,6 +47,10 @@ interface Context {
   rootTyped: TypedValue;
   /** Enclosing resources, innermost last (FHIRPath %resource). */
   resources: unknown[];
+  /** The schema walk met a null or skipped part of the JSON: run the full null check afterwards. */
+  checkNulls: boolean;
+  /** The schema walk went deeper than MAX_DEPTH (D8). */
+  tooDeep: boolean;
 }
 
 class NeedsFallback extends Error {}
@@ -61,6 +70,10 @@ function kindOf(value: unknown): string {
     return 'null';
   }
   return Array.isArray(value) ? 'array' : typeof value;
+}
+
+function tooDeepIssue(path: string): OperationOutcomeIssue {
+  return structureIssue(path, `Resource is nested deeper than ${MAX_DEPTH} JSON objects and arrays`);
 }
 
 export function validateRoot(resource: unknown): OperationOutcomeIssue[] {
@@ -85,17 +98,16 @@ export function validateRoot(resource: unknown): OperationOutcomeIssue[] {
     issues: [],
     rootTyped: { type: resourceType, value: obj },
     resources: [obj],
+    checkNulls: false,
+    tooDeep: false,
   };
+  const path = node.path;
   try {
-    // Same order as medplum: root invariants, null check over the whole JSON, then the schema walk.
-    checkConstraints(ctx, node.constraints, resourceType, obj, node.path);
-    if (!checkNulls(ctx, obj, node.path, 0)) {
-      // D8: too deep to walk safely.
-      return [
-        structureIssue(node.path, `Resource exceeds the maximum nesting depth of ${MAX_DEPTH} levels`),
-      ];
+    validateObject(ctx, obj, node, path, path.length, 1);
+    if (ctx.tooDeep || (ctx.checkNulls && !checkNulls(ctx, obj, [path]))) {
+      return [tooDeepIssue(path)]; // D8
     }
-    validateObject(ctx, obj, node, node.path);
+    checkConstraints(ctx, node.constraints, resourceType, obj, path);
   } catch (err) {
     if (err instanceof NeedsFallback) {
       return validateWithMedplum(obj);
@@ -107,64 +119,87 @@ export function validateRoot(resource: unknown): OperationOutcomeIssue[] {
 
 /** For schemas with profile features we do not compile (never the case for the base R4 definitions). */
 function validateWithMedplum(resource: JsonObject): OperationOutcomeIssue[] {
-  try {
-    validateResource(structuredClone(resource) as Resource);
-    return [];
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      return (err.outcome.issue ?? []).filter((i) => i.severity === 'error');
-    }
-    throw err;
+  const result = validateResourceReference(resource);
+  if (result.exception !== undefined) {
+    throw result.exception;
   }
+  return result.errors;
 }
 
 /**
  * medplum's checkObjectForNull: every null anywhere in the JSON is an error, except inside an array of
  * primitive values whose `_` partner array has an extension at the same index. Paths use the raw JSON keys.
- * Returns false when the object is nested too deeply (D8).
+ * The path is kept as a stack of keys and array indices, only joined when reporting. Returns false when the
+ * object is nested too deeply (D8).
  */
-function checkNulls(ctx: Context, obj: object, path: string, depth: number): boolean {
-  if (depth > MAX_DEPTH) {
+function checkNulls(ctx: Context, obj: object, segments: (string | number)[]): boolean {
+  if (segments.length > MAX_DEPTH) {
     return false;
   }
   const record = obj as JsonObject;
-  const keys = Object.keys(obj);
-  for (let k = 0; k < keys.length; k++) {
-    const key = keys[k];
+  for (const key in record) {
     const value = record[key];
     if (value === null) {
-      ctx.issues.push(structureIssue(`${path}.${key}`, 'Invalid null value'));
-    } else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const item: unknown = value[i];
-        if (item === undefined) {
-          ctx.issues.push(structureIssue(`${path}.${key}[${i}]`, 'Invalid undefined value'));
-        } else if (item === null) {
-          const partner = record[key.startsWith('_') ? key.slice(1) : '_' + key] as Record<number, unknown> | null;
-          if (!partner?.[i]) {
-            ctx.issues.push(structureIssue(`${path}.${key}[${i}]`, 'Invalid null value'));
-          }
-        } else if (typeof item === 'object') {
-          if (!checkNulls(ctx, item, `${path}.${key}[${i}]`, depth + 1)) {
-            return false;
+      ctx.issues.push(structureIssue(joinPath(segments, key), 'Invalid null value'));
+    } else if (typeof value === 'object') {
+      segments.push(key);
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          if (item === null) {
+            const partner = record[key.charCodeAt(0) === 95 ? key.slice(1) : '_' + key] as Record<number, unknown> | null;
+            if (!partner?.[i]) {
+              ctx.issues.push(structureIssue(joinPath(segments, i), 'Invalid null value'));
+            }
+          } else if (typeof item === 'object') {
+            segments.push(i);
+            const ok = checkNulls(ctx, item as object, segments);
+            segments.pop();
+            if (!ok) {
+              return false;
+            }
+          } else if (item === undefined) {
+            ctx.issues.push(structureIssue(joinPath(segments, i), 'Invalid undefined value'));
           }
         }
-      }
-    } else if (typeof value === 'object') {
-      if (!checkNulls(ctx, value, `${path}.${key}`, depth + 1)) {
+      } else if (!checkNulls(ctx, value, segments)) {
         return false;
       }
+      segments.pop();
     }
   }
   return true;
+}
+
+/** segments[0] is the root path; then object keys (".key") and array indices ("[i]"). */
+function joinPath(segments: (string | number)[], last: string | number): string {
+  let path = '';
+  for (const segment of [...segments, last]) {
+    path += path === '' ? String(segment) : typeof segment === 'number' ? `[${segment}]` : `.${segment}`;
+  }
+  return path;
 }
 
 function missing(ctx: Context, path: string, element: ElementNode): void {
   ctx.issues.push(structureIssue(`${path}.${element.key}`, 'Missing required property'));
 }
 
-/** medplum's crawlObject + visitProperty for every element + checkAdditionalProperties. */
-function validateObject(ctx: Context, obj: JsonObject, node: TypeNode, path: string): void {
+/**
+ * medplum's crawlObject (visitProperty for every schema element) + checkAdditionalProperties, driven by the
+ * object's own keys: each present key is resolved through the type's key map, required elements that were
+ * not seen are reported afterwards. Issue order differs from medplum's (schema order); the set is the same.
+ *
+ * medplum's crawler has two paths: the value path with array indices (used for most issues) and its own
+ * crawl path without the indices of the arrays it crawled into (medplum reports "Expected array/single value"
+ * there, e.g. `Observation.category.coding.display`). The crawl path is derived from `path` when needed:
+ * `crawlRoot` is the length of the prefix kept verbatim (the start of the crawl). `depth` counts the
+ * enclosing JSON objects and arrays.
+ */
+function validateObject(ctx: Context, obj: JsonObject, node: TypeNode, path: string, crawlRoot: number, depth: number): void {
+  if (depth > MAX_DEPTH) {
+    ctx.tooDeep = true;
+    return;
+  }
   if (node.unsupported) {
     throw new NeedsFallback();
   }
@@ -172,73 +207,68 @@ function validateObject(ctx: Context, obj: JsonObject, node: TypeNode, path: str
   if (isResource) {
     ctx.resources.push(obj);
   }
+  let underscore = false;
+  for (const key in obj) {
+    if (key.charCodeAt(0) === 95 /* _ */) {
+      underscore = true;
+      break;
+    }
+  }
 
-  // Pass 1 over the JSON keys: unknown properties, choice-type keys and `_` keys.
   let choiceHits: KeyInfo[] | undefined;
   let choiceKeys: string[] | undefined;
-  let underscore = false;
-  const keys = Object.keys(obj);
-  for (let k = 0; k < keys.length; k++) {
-    const key = keys[k];
+  let requiredSeen = 0;
+  for (const key in obj) {
     const info = node.keys.get(key);
     if (info === undefined) {
       // D3: medplum also lets through `resourceType` on any object, Object.prototype names ("constructor"),
       // `_x` for complex elements, literal "value[x]" and bogus choice suffixes next to a valid one.
       if (!(isResource && key === 'resourceType')) {
-        ctx.issues.push(additionalPropertyIssue(path, key));
+        ctx.checkNulls = true;
+        ctx.issues.push(
+          key.charCodeAt(0) === 95 /* _ */ && node.keys.has(key.slice(1))
+            ? structureIssue(
+                `${path}.${key}`,
+                `Invalid additional property "${key}": only primitive elements can have a primitive extension`,
+              )
+            : additionalPropertyIssue(path, key),
+        );
       }
       continue;
     }
-    if (info.underscore) {
-      underscore = true;
-    }
-    if (info.element.choice) {
+    const element = info.element;
+    if (element.choice) {
       (choiceHits ??= []).push(info);
       (choiceKeys ??= []).push(key);
-    }
-  }
-
-  // Pass 2 over the schema elements, in schema order like medplum's crawler.
-  const elements = node.elements;
-  for (let e = 0; e < elements.length; e++) {
-    const element = elements[e];
-    let type: TypeRef;
-    if (element.choice) {
-      let best: TypeRef | undefined;
-      if (choiceHits !== undefined) {
-        for (const hit of choiceHits) {
-          if (hit.element === element && (best === undefined || hit.type.index < best.index)) {
-            best = hit.type;
-          }
-        }
-      }
-      if (best === undefined) {
-        if (element.min > 0) {
-          missing(ctx, path, element);
-        }
-        continue;
-      }
-      type = best;
-      reportChoiceConflicts(ctx, element, best, choiceHits as KeyInfo[], choiceKeys as string[], path);
-    } else {
-      type = element.types[0];
-    }
-    const raw = obj[type.key];
-    const ext = underscore && type.extKey !== undefined ? obj[type.extKey] : undefined;
-    if (raw === undefined && ext === undefined) {
-      if (element.min > 0) {
-        missing(ctx, path, element);
-      }
       continue;
     }
-    const present = visitProperty(ctx, element, type, raw, ext, path);
-    if (!present && element.choice) {
-      // medplum's isChoiceOfType only recognises a choice key when the choice resolves to a non-empty value.
-      const hits = choiceHits as KeyInfo[];
-      for (let h = 0; h < hits.length; h++) {
-        if (hits[h].element === element) {
-          ctx.issues.push(additionalPropertyIssue(path, (choiceKeys as string[])[h]));
-        }
+    const type = info.type;
+    let raw: unknown;
+    let ext: unknown;
+    if (info.underscore) {
+      raw = obj[type.key];
+      if (raw !== undefined) {
+        continue; // visited with its value
+      }
+      ext = obj[key];
+    } else {
+      raw = obj[key];
+      ext = underscore && type.extKey !== undefined ? obj[type.extKey] : undefined;
+    }
+    if (element.min > 0) {
+      requiredSeen++;
+    }
+    visitProperty(ctx, element, type, raw, ext, path, crawlRoot, depth);
+  }
+
+  if (choiceHits !== undefined) {
+    requiredSeen += visitChoices(ctx, obj, choiceHits, choiceKeys as string[], underscore, path, crawlRoot, depth);
+  }
+
+  if (requiredSeen < node.required.length) {
+    for (const element of node.required) {
+      if (!isSeen(obj, element, choiceHits)) {
+        missing(ctx, path, element);
       }
     }
   }
@@ -248,20 +278,70 @@ function validateObject(ctx: Context, obj: JsonObject, node: TypeNode, path: str
   }
 }
 
-/** D4: medplum only warns about several types of one choice element, then validates the first in type order. */
-function reportChoiceConflicts(
+function isSeen(obj: JsonObject, element: ElementNode, choiceHits: KeyInfo[] | undefined): boolean {
+  if (element.choice) {
+    return choiceHits !== undefined && choiceHits.some((h) => h.element === element);
+  }
+  const type = element.types[0];
+  return obj[type.key] !== undefined || (type.extKey !== undefined && obj[type.extKey] !== undefined);
+}
+
+/** Choice elements present in an object: resolve each like medplum (lowest type index wins). */
+function visitChoices(
   ctx: Context,
-  element: ElementNode,
-  best: TypeRef,
+  obj: JsonObject,
   hits: KeyInfo[],
   keys: string[],
+  underscore: boolean,
   path: string,
-): void {
+  crawlRoot: number,
+  depth: number,
+): number {
+  let requiredSeen = 0;
+  for (let h = 0; h < hits.length; h++) {
+    const element = hits[h].element;
+    let first = true;
+    for (let p = 0; p < h; p++) {
+      if (hits[p].element === element) {
+        first = false;
+        break;
+      }
+    }
+    if (!first) {
+      continue;
+    }
+    let best = hits[h].type;
+    for (let o = h + 1; o < hits.length; o++) {
+      if (hits[o].element === element && hits[o].type.index < best.index) {
+        best = hits[o].type;
+      }
+    }
+    reportChoiceConflicts(ctx, element, best, hits, keys, path);
+    if (element.min > 0) {
+      requiredSeen++;
+    }
+    const raw = obj[best.key];
+    const ext = underscore && best.extKey !== undefined ? obj[best.extKey] : undefined;
+    if (!visitProperty(ctx, element, best, raw, ext, path, crawlRoot, depth)) {
+      // medplum's isChoiceOfType only recognises a choice key when the choice resolves to a non-empty value.
+      for (let o = 0; o < hits.length; o++) {
+        if (hits[o].element === element) {
+          ctx.issues.push(additionalPropertyIssue(path, keys[o]));
+        }
+      }
+    }
+  }
+  return requiredSeen;
+}
+
+/** D4: medplum only warns about several types of one choice element, then validates the first in type order. */
+function reportChoiceConflicts(ctx: Context, element: ElementNode, best: TypeRef, hits: KeyInfo[], keys: string[], path: string): void {
   for (let h = 0; h < hits.length; h++) {
     const hit = hits[h];
     if (hit.element !== element || hit.type === best) {
       continue;
     }
+    ctx.checkNulls = true; // the other value is not walked
     const key = keys[h];
     ctx.issues.push(
       structureIssue(
@@ -283,18 +363,18 @@ function mergeExtension(ctx: Context, raw: unknown, ext: unknown, path: string, 
   const extKey = type.extKey as string;
   if (Array.isArray(ext)) {
     if (raw !== undefined && raw !== null && !Array.isArray(raw)) {
-      ctx.issues.push(
-        structureIssue(`${path}.${extKey}`, `Invalid primitive extension: expected an object to match "${type.key}"`),
-      );
+      ctx.checkNulls = true;
+      ctx.issues.push(structureIssue(`${path}.${extKey}`, `Invalid primitive extension: expected an object to match "${type.key}"`));
       return raw;
     }
     let ok = true;
     for (let i = 0; i < ext.length; i++) {
       const item: unknown = ext[i];
-      if (item !== null && !isNonEmptyPlainObject(item)) {
-        ctx.issues.push(
-          structureIssue(`${path}.${extKey}[${i}]`, 'Invalid primitive extension: expected a non-empty object or null'),
-        );
+      if (item === null) {
+        ctx.checkNulls = true;
+      } else if (!isNonEmptyPlainObject(item)) {
+        ctx.checkNulls = true;
+        ctx.issues.push(structureIssue(`${path}.${extKey}[${i}]`, 'Invalid primitive extension: expected a non-empty object or null'));
         ok = false;
       }
     }
@@ -313,13 +393,13 @@ function mergeExtension(ctx: Context, raw: unknown, ext: unknown, path: string, 
   }
   if (isNonEmptyPlainObject(ext)) {
     if (Array.isArray(raw)) {
-      ctx.issues.push(
-        structureIssue(`${path}.${extKey}`, `Invalid primitive extension: expected an array to match "${type.key}"`),
-      );
+      ctx.checkNulls = true;
+      ctx.issues.push(structureIssue(`${path}.${extKey}`, `Invalid primitive extension: expected an array to match "${type.key}"`));
       return raw;
     }
     return new PrimitiveWithExtension(raw, ext as JsonObject);
   }
+  ctx.checkNulls = true;
   ctx.issues.push(
     structureIssue(`${path}.${extKey}`, `Invalid primitive extension: expected a non-empty object, but got ${describe(ext)}`),
   );
@@ -342,10 +422,19 @@ function visitProperty(
   raw: unknown,
   ext: unknown,
   path: string,
+  crawlRoot: number,
+  depth: number,
 ): boolean {
   let value = raw;
-  if (ext !== undefined && ext !== null) {
-    value = mergeExtension(ctx, raw, ext, path, type);
+  if (ext !== undefined) {
+    if (ext === null) {
+      ctx.checkNulls = true;
+    } else {
+      value = mergeExtension(ctx, raw, ext, path, type);
+    }
+  }
+  if (value === null) {
+    ctx.checkNulls = true;
   }
   if (!(value instanceof PrimitiveWithExtension) && isEmptyJson(value)) {
     // medplum reads null, "", [] and {} as an absent property.
@@ -354,22 +443,27 @@ function visitProperty(
     }
     return false;
   }
-  const base = `${path}.${element.key}`;
   const isArray = Array.isArray(value);
   if (element.isArray !== isArray) {
     ctx.issues.push(
-      structureIssue(base, isArray ? 'Expected single value for property' : 'Expected array of values for property'),
+      structureIssue(
+        `${crawlPathOf(path, crawlRoot)}.${element.key}`,
+        isArray ? 'Expected single value for property' : 'Expected array of values for property',
+      ),
     );
     // medplum stops checking the property but still crawls complex values.
     if (type.primitive === undefined) {
+      const base = `${path}.${element.key}`;
       if (isArray) {
         const items = value as unknown[];
         for (let i = 0; i < items.length; i++) {
-          crawlComplex(ctx, type, items[i], `${base}[${i}]`);
+          crawlComplex(ctx, type, items[i], `${base}[${i}]`, crawlRoot, depth + 2);
         }
       } else {
-        crawlComplex(ctx, type, value, base);
+        crawlComplex(ctx, type, value, base, crawlRoot, depth + 1);
       }
+    } else {
+      ctx.checkNulls = true; // primitive values not walked
     }
     return true;
   }
@@ -378,19 +472,17 @@ function visitProperty(
     ctx.issues.push(
       structureIssue(
         element.path,
-        `Invalid number of values: expected ${element.min}..${
-          Number.isFinite(element.max) ? element.max : '*'
-        }, but found ${count}`,
+        `Invalid number of values: expected ${element.min}..${Number.isFinite(element.max) ? element.max : '*'}, but found ${count}`,
       ),
     );
   }
   if (isArray) {
     const items = value as unknown[];
     for (let i = 0; i < items.length; i++) {
-      visitValue(ctx, element, type, items[i], `${base}[${i}]`);
+      visitValue(ctx, element, type, items[i], path, i, crawlRoot, depth + 2);
     }
   } else {
-    visitValue(ctx, element, type, value, base);
+    visitValue(ctx, element, type, value, path, -1, crawlRoot, depth + 1);
   }
   return true;
 }
@@ -402,39 +494,67 @@ function complexTypeName(type: TypeRef, value: unknown): string {
   return type.code;
 }
 
-function visitValue(ctx: Context, element: ElementNode, type: TypeRef, value: unknown, path: string): void {
+/** medplum's crawl path: the value path without the array indices after the start of the crawl. */
+function crawlPathOf(path: string, crawlRoot: number): string {
+  return path.slice(0, crawlRoot) + path.slice(crawlRoot).replace(/\[\d+\]/g, '');
+}
+
+/** The path of a property value: `parent.key` or `parent.key[index]`. */
+function valuePath(parent: string, element: ElementNode, index: number): string {
+  return index < 0 ? `${parent}.${element.key}` : `${parent}.${element.key}[${index}]`;
+}
+
+/**
+ * medplum's per-value checks (invariants, primitive type / empty complex value) and crawl. `index` is the
+ * position in the property's array, or -1 for a single value; paths are only built when needed.
+ */
+function visitValue(
+  ctx: Context,
+  element: ElementNode,
+  type: TypeRef,
+  value: unknown,
+  parentPath: string,
+  index: number,
+  crawlRoot: number,
+  depth: number,
+): void {
   const primitive = type.primitive;
   if (primitive !== undefined) {
     if (element.constraints.length > 0) {
       const medplumValue = value instanceof PrimitiveWithExtension ? value.toMedplum() : value;
-      checkConstraints(ctx, element.constraints, type.code, medplumValue, path);
+      checkConstraints(ctx, element.constraints, type.code, medplumValue, valuePath(parentPath, element, index));
     }
-    validatePrimitive(ctx, primitive, value, path);
+    validatePrimitive(ctx, primitive, value, parentPath, element, index, depth);
     return;
   }
+  const path = valuePath(parentPath, element, index);
   if (isEmptyJson(value)) {
     if (element.constraints.length > 0) {
       checkConstraints(ctx, element.constraints, complexTypeName(type, value), value, path);
     }
     ctx.issues.push(structureIssue(path, 'Invalid empty non-primitive value'));
-    crawlComplex(ctx, type, value, path);
+    crawlComplex(ctx, type, value, path, crawlRoot, depth);
     return;
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
     // D1: medplum crawls numbers and booleans as objects without properties (accepting them) and strings as
     // objects whose properties are the characters.
+    ctx.checkNulls = true;
     ctx.issues.push(structureIssue(path, `Invalid JSON type: expected object, but got ${kindOf(value)}`));
     return;
   }
   if (element.constraints.length > 0) {
     checkConstraints(ctx, element.constraints, complexTypeName(type, value), value, path);
   }
-  crawlComplex(ctx, type, value, path);
+  crawlComplex(ctx, type, value, path, crawlRoot, depth);
 }
 
 /** medplum's crawlPropertyValue for a complex value: validate it as its data type (or resource type). */
-function crawlComplex(ctx: Context, type: TypeRef, value: unknown, path: string): void {
+function crawlComplex(ctx: Context, type: TypeRef, value: unknown, path: string, crawlRoot: number, depth: number): void {
   if (isEmptyJson(value)) {
+    if (value === null) {
+      ctx.checkNulls = true;
+    }
     // Crawling an empty value only finds its missing required properties (the abstract Resource has none).
     if (!type.isResource) {
       const node = resolveTypeRef(type);
@@ -445,6 +565,7 @@ function crawlComplex(ctx: Context, type: TypeRef, value: unknown, path: string)
     return;
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
+    ctx.checkNulls = true;
     ctx.issues.push(structureIssue(path, `Invalid JSON type: expected object, but got ${kindOf(value)}`)); // D1
     return;
   }
@@ -455,10 +576,12 @@ function crawlComplex(ctx: Context, type: TypeRef, value: unknown, path: string)
     // (e.g. HumanName) as that data type, and throws "Unknown data type" (no location) for anything else.
     const resourceType = obj.resourceType;
     if (resourceType === undefined) {
+      ctx.checkNulls = true;
       ctx.issues.push(issue('required', `${path}.resourceType`, 'Missing resource type'));
       return;
     }
     if (typeof resourceType !== 'string' || !getResourceTypes().has(resourceType)) {
+      ctx.checkNulls = true;
       ctx.issues.push(issue('value', `${path}.resourceType`, `Unknown resource type "${String(resourceType)}"`));
       return;
     }
@@ -469,54 +592,79 @@ function crawlComplex(ctx: Context, type: TypeRef, value: unknown, path: string)
   if (!node) {
     throw new NeedsFallback();
   }
-  validateObject(ctx, obj, node, path);
+  validateObject(ctx, obj, node, path, crawlRoot, depth);
 }
 
 /** medplum's validatePrimitiveType, including the crawl of the primitive's extension as an Element. */
-function validatePrimitive(ctx: Context, primitive: PrimitiveType, value: unknown, path: string): void {
+function validatePrimitive(
+  ctx: Context,
+  primitive: PrimitiveType,
+  value: unknown,
+  parentPath: string,
+  element: ElementNode,
+  index: number,
+  depth: number,
+): void {
   if (value instanceof PrimitiveWithExtension) {
     const v = value.value;
-    if (v !== null && v !== undefined) {
-      checkPrimitiveValue(ctx, primitive, v, path);
+    if (v === null) {
+      ctx.checkNulls = true;
+    } else if (v !== undefined) {
+      if (!checkPrimitiveValue(ctx, primitive, v, parentPath, element, index)) {
+        return; // medplum stops at a wrong JSON type, before looking at the extension
+      }
     }
-    validateObject(ctx, value.extension, getElementNode(), path);
+    // medplum crawls the extension with the value's (indexed) path as its initial path.
+    const path = valuePath(parentPath, element, index);
+    validateObject(ctx, value.extension, getElementNode(), path, path.length, depth);
     return;
   }
   if (value === undefined) {
     // A `_x` array entry without a value at that index.
-    ctx.issues.push(structureIssue(path, `Invalid JSON type: expected ${primitive.jsType}, but got undefined`));
-    return;
-  }
-  if (value === null) {
-    return; // reported by checkNulls
-  }
-  checkPrimitiveValue(ctx, primitive, value, path);
-}
-
-function checkPrimitiveValue(ctx: Context, primitive: PrimitiveType, value: unknown, path: string): void {
-  if (typeof value === 'object') {
-    // D2: medplum validates an object given for a primitive as if it were only the primitive's extension.
     ctx.issues.push(
-      structureIssue(path, `Invalid JSON type: expected ${primitive.jsType}, but got ${kindOf(value)}`),
+      structureIssue(valuePath(parentPath, element, index), `Invalid JSON type: expected ${primitive.jsType}, but got undefined`),
     );
     return;
   }
-  primitive.check(value, path, ctx.issues);
+  if (value === null) {
+    ctx.checkNulls = true; // reported (or allowed) by checkNulls
+    return;
+  }
+  checkPrimitiveValue(ctx, primitive, value, parentPath, element, index);
+}
+
+/** Returns false when the value does not even have the right JSON type. */
+function checkPrimitiveValue(
+  ctx: Context,
+  primitive: PrimitiveType,
+  value: unknown,
+  parentPath: string,
+  element: ElementNode,
+  index: number,
+): boolean {
+  if (typeof value === 'object') {
+    // D2: medplum validates an object given for a primitive as if it were only the primitive's extension.
+    ctx.checkNulls = true;
+    ctx.issues.push(
+      structureIssue(valuePath(parentPath, element, index), `Invalid JSON type: expected ${primitive.jsType}, but got ${kindOf(value)}`),
+    );
+    return false;
+  }
+  const message = primitive.check(value);
+  if (message !== undefined) {
+    ctx.issues.push(structureIssue(valuePath(parentPath, element, index), message));
+  }
+  return typeof value === primitive.jsType;
 }
 
 /** medplum's constraintsCheck: stop at the first failing invariant of a value. */
-function checkConstraints(
-  ctx: Context,
-  constraints: CompiledConstraint[],
-  type: string,
-  value: unknown,
-  path: string,
-): void {
+function checkConstraints(ctx: Context, constraints: CompiledConstraint[], type: string, value: unknown, path: string): void {
   for (let i = 0; i < constraints.length; i++) {
     const constraint = constraints[i];
-    let ok = constraint.native !== undefined ? constraint.native(value) : undefined;
-    if (ok === undefined) {
-      ok = evaluate(ctx, constraint, type, value, path);
+    const native = constraint.native !== undefined ? constraint.native(value) : undefined;
+    const ok = native !== undefined ? native : evaluate(ctx, constraint, type, value, path);
+    if (crossCheck !== undefined) {
+      crossCheckConstraint(ctx, constraint, type, value, path, ok, native !== undefined);
     }
     if (!ok) {
       ctx.issues.push(
@@ -532,29 +680,93 @@ function checkConstraints(
   }
 }
 
+function variablesFor(ctx: Context, typed: TypedValue): Record<string, TypedValue> {
+  return {
+    '%context': typed,
+    '%ucum': UCUM_TYPED,
+    '%resource': toTypedValue(ctx.resources[ctx.resources.length - 1]),
+    '%rootResource': ctx.rootTyped,
+  };
+}
+
+/** medplum's isExpressionTrue, on the compiled expression. */
 function evaluate(ctx: Context, constraint: CompiledConstraint, type: string, value: unknown, path: string): boolean {
   const typed = { type, value, path };
   try {
     if (constraint.atom === undefined) {
       throw constraint.parseError;
     }
-    const variables: Record<string, TypedValue> = {
-      '%context': typed,
-      '%ucum': UCUM_TYPED,
-      '%resource': toTypedValue(ctx.resources[ctx.resources.length - 1]),
-      '%rootResource': ctx.rootTyped,
-    };
-    const result = evalFhirPathTyped(constraint.atom, [typed], variables);
+    const variables = variablesFor(ctx, typed);
+    let result: TypedValue[];
+    try {
+      result = evalCompiled(constraint.compiled as CompiledPath, [typed], variables);
+    } catch {
+      // Let medplum's evaluator produce the very same error (or result) for the issue.
+      result = evalFhirPathTyped(constraint.atom, [typed], variables);
+    }
     return result.length === 1 && result[0].value === true;
   } catch (err) {
     ctx.issues.push(
-      issue(
-        'processing',
-        path,
-        'Error evaluating invariant expression',
-        JSON.stringify({ fhirpath: constraint.expression, error: err }),
-      ),
+      issue('processing', path, 'Error evaluating invariant expression', JSON.stringify({ fhirpath: constraint.expression, error: err })),
     );
     return false;
+  }
+}
+
+/** A disagreement between our evaluation of an invariant and medplum's evalFhirPathTyped on the source text. */
+export interface ConstraintMismatch {
+  key: string;
+  expression: string;
+  path: string;
+  native: boolean;
+  ours: boolean;
+  medplum: boolean | 'error';
+}
+
+let crossCheck: ((mismatch: ConstraintMismatch) => void) | undefined;
+let crossChecked = 0;
+
+/**
+ * Testing hook: while set, every invariant evaluation (native or compiled) is repeated with medplum's own
+ * evalFhirPathTyped on the expression text and disagreements are reported. Returns the number of evaluations
+ * checked since the previous call.
+ */
+export function setConstraintCrossCheck(listener: ((mismatch: ConstraintMismatch) => void) | undefined): number {
+  crossCheck = listener;
+  const count = crossChecked;
+  crossChecked = 0;
+  return count;
+}
+
+function crossCheckConstraint(
+  ctx: Context,
+  constraint: CompiledConstraint,
+  type: string,
+  value: unknown,
+  path: string,
+  ours: boolean,
+  native: boolean,
+): void {
+  crossChecked++;
+  const typed = { type, value, path };
+  let medplum: boolean | 'error';
+  try {
+    const result = evalFhirPathTyped(constraint.expression, [typed], variablesFor(ctx, typed));
+    medplum = result.length === 1 && result[0].value === true;
+  } catch {
+    medplum = 'error';
+  }
+  let compiledThrew = false;
+  if (!native && constraint.compiled !== undefined) {
+    try {
+      evalCompiled(constraint.compiled, [typed], variablesFor(ctx, typed));
+    } catch {
+      compiledThrew = true;
+    }
+  }
+  // When the compiled expression throws we already re-evaluate with medplum, so only non-throwing results count.
+  const same = compiledThrew || medplum === ours;
+  if (!same) {
+    crossCheck?.({ key: constraint.key, expression: constraint.expression, path, native, ours, medplum });
   }
 }
