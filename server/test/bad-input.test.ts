@@ -36,6 +36,13 @@ describe.each(ENGINES)('bad input on %s: clear OperationOutcomes, nothing writte
     expectOutcome(await c.request('POST', 'Patient', { resourceType: 'Patient', name: [{ given: 'not-an-array' }] }), 400);
     expectOutcome(await c.request('POST', 'Patient', { resourceType: 'Patient', colour: 'blue' }), 400);
     expectOutcome(await c.request('POST', 'Observation', { resourceType: 'Observation', code: { text: 'x' } }), 400); // status is required
+    expectOutcome(await c.request('POST', 'Patient', { resourceType: 'Patient', gender: '' }), 400, 'Patient.gender');
+    expectOutcome(await c.request('POST', 'Patient', { resourceType: 'Patient', name: [] }), 400, 'Patient.name');
+    expectOutcome(
+      await c.request('POST', 'Patient', { resourceType: 'Patient', name: [{ family: 'x' }], maritalStatus: {} }),
+      400,
+      'Patient.maritalStatus',
+    );
     expect((await c.get('Patient?_total=accurate')).json().total).toBe(0);
   });
 

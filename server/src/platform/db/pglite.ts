@@ -10,6 +10,7 @@ const parsers = {
 
 function wrap(db: Pick<PGlite, 'query' | 'exec'>): Queryable {
   return {
+    // PGlite runs in process; the `prepare` hint is not needed there.
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
       const result = await db.query<T>(sql, params as unknown[] | undefined, { parsers });
       return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { applyPatch, type Operation } from 'rfc6902';
-import type { Database, Queryable } from '../db/database.js';
+import type { Database, Queryable, QueryOptions } from '../db/database.js';
 import { systemAccess, type AccessFilter } from './access.js';
 import { extractSearchValues } from './extract.js';
 import { badRequest, conflict, FhirError, gone, notFound, preconditionFailed, unprocessable } from './outcomes.js';
@@ -96,9 +96,9 @@ export class Repository {
     for (const [type, rows] of pending) await insertRows(this.db, modelFor(type), this.tenant, rows);
   }
 
-  async query<T>(sql: string, params: unknown[]): Promise<T[]> {
+  async query<T>(sql: string, params: unknown[], options?: QueryOptions): Promise<T[]> {
     await this.flush();
-    return (await this.db.query<T>(sql, params)).rows;
+    return (await this.db.query<T>(sql, params, options)).rows;
   }
 
   /** Creates a resource with a server-assigned UUID (or the one given by a transaction). */

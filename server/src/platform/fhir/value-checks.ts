@@ -1,7 +1,7 @@
 /**
  * Checks of values that the structural validator leaves out: required value-set bindings (e.g.
- * Patient.gender ∈ administrative-gender) and calendar validity of dates (1990-02-30 matches the
- * R4 regex but is no date). Walks a resource along the R4 type schema; value sets that cannot be
+ * Patient.gender ∈ administrative-gender), calendar validity of dates (1990-02-30 matches the
+ * R4 regex but is no date) and empty values ("", [], {}). Walks a resource along the R4 type schema; value sets that cannot be
  * expanded from the R4 definitions (filters, external systems) are not checked.
  */
 import { readFileSync } from 'node:fs';
@@ -113,6 +113,20 @@ function walk(value: unknown, typeName: string, path: string, issues: OperationO
     if (!found) continue;
     const [element, childType] = found;
     const allowed = allowedFor(element);
+    // FHIR has no empty values: "", [] and {} must be left out (the structural validator reads them as absent).
+    if (
+      child === '' ||
+      (Array.isArray(child) && child.length === 0) ||
+      (child && typeof child === 'object' && !Array.isArray(child) && Object.keys(child).length === 0)
+    ) {
+      issues.push({
+        severity: 'error',
+        code: 'value',
+        details: { text: `Empty value for '${key}': leave the element out instead` },
+        expression: [`${path}.${key}`],
+      });
+      continue;
+    }
     const items = Array.isArray(child) ? child : [child];
     items.forEach((item, i) => {
       const itemPath = Array.isArray(child) ? `${path}.${key}[${i}]` : `${path}.${key}`;

@@ -3,10 +3,11 @@
  *
  * Semantics are those of @medplum/core's ResourceValidator.validatePrimitiveType / validateString /
  * validateNumber: the JSON type must match (`fhirTypeToJsType`), strings must contain non-whitespace content,
- * be at most 1 MiB and match medplum's `validationRegexes` (the very same RegExp objects are used), numbers
- * must be finite, integral for integer types, positive for positiveInt and non-negative for unsignedInt.
+ * be at most 1 MiB and match medplum's `validationRegexes` (the very same RegExp objects, except for
+ * base64Binary and xhtml which have faster equivalents), numbers must be finite, integral for integer types,
+ * positive for positiveInt and non-negative for unsignedInt.
  */
-import { fhirTypeToJsType, isPrimitiveType, validationRegexes } from '@medplum/core';
+import { fhirTypeToJsType, validationRegexes } from '@medplum/core';
 
 export type JsType = 'string' | 'number' | 'boolean';
 
@@ -34,11 +35,6 @@ export function getPrimitiveType(code: string): PrimitiveType | undefined {
     cache.set(code, result);
   }
   return result ?? undefined;
-}
-
-/** Same test as medplum's isPrimitiveType (which also treats the pseudo type 'undefined' as primitive). */
-export function isPrimitiveCode(code: string): boolean {
-  return isPrimitiveType(code);
 }
 
 function compilePrimitive(code: string): PrimitiveType | null {
