@@ -55,10 +55,7 @@ function lengthPrefixed(parts: Uint8Array[]): Buffer {
 }
 
 function mac(key: FieldKey, iv: Uint8Array, ciphertext: Uint8Array, context: string): Buffer {
-  return hmacSm3(
-    key.macKey,
-    lengthPrefixed([Buffer.from(MAC_LABEL), Buffer.from(key.id), iv, ciphertext, Buffer.from(context, 'utf8')]),
-  );
+  return hmacSm3(key.macKey, lengthPrefixed([Buffer.from(MAC_LABEL), Buffer.from(key.id), iv, ciphertext, Buffer.from(context, 'utf8')]));
 }
 
 /** Encrypts a string with the key ring's current key. */

@@ -63,10 +63,7 @@ function checkPrivateKey(privateKey: string): string {
 
 function checkPublicKey(publicKey: string): string {
   if (typeof publicKey !== 'string' || !/^(04[0-9a-fA-F]{128}|0[23][0-9a-fA-F]{64})$/.test(publicKey)) {
-    throw new Sm2Error(
-      'invalid-public-key',
-      'SM2 public key must be hex: 04‖x‖y (130 digits) or compressed 02/03‖x (66 digits)',
-    );
+    throw new Sm2Error('invalid-public-key', 'SM2 public key must be hex: 04‖x‖y (130 digits) or compressed 02/03‖x (66 digits)');
   }
   if (!sm2.verifyPublicKey(publicKey)) throw new Sm2Error('invalid-public-key', 'SM2 public key is not a point on the curve');
   return publicKey.toLowerCase();
@@ -120,12 +117,7 @@ export function sm2Sign(document: string | Uint8Array, privateKey: string, optio
  * Verifies a signature. Returns false for a changed document, a signature made with another key or a malformed
  * signature; throws Sm2Error('invalid-public-key') when the public key itself is unusable.
  */
-export function sm2Verify(
-  document: string | Uint8Array,
-  signature: string,
-  publicKey: string,
-  options: Sm2Options = {},
-): boolean {
+export function sm2Verify(document: string | Uint8Array, signature: string, publicKey: string, options: Sm2Options = {}): boolean {
   const pk = checkPublicKey(publicKey);
   const der = options.der ?? true;
   if (typeof signature !== 'string' || !/^[0-9a-fA-F]+$/.test(signature) || (!der && signature.length !== 128)) {
@@ -143,12 +135,7 @@ export function sm2Verify(
 }
 
 /** Like `sm2Verify` but throws a clear Sm2Error('signature-mismatch') instead of returning false. */
-export function sm2VerifyOrThrow(
-  document: string | Uint8Array,
-  signature: string,
-  publicKey: string,
-  options: Sm2Options = {},
-): void {
+export function sm2VerifyOrThrow(document: string | Uint8Array, signature: string, publicKey: string, options: Sm2Options = {}): void {
   if (!sm2Verify(document, signature, publicKey, options)) {
     throw new Sm2Error(
       'signature-mismatch',

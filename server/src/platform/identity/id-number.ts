@@ -31,13 +31,7 @@ const CHECK_CHARACTERS = '10X98765432';
 export const MIN_BIRTH_YEAR = 1850;
 
 export type IdNumberErrorCode =
-  | 'empty'
-  | 'bad-length'
-  | 'bad-format'
-  | 'bad-check-character'
-  | 'unknown-region'
-  | 'impossible-date'
-  | 'future-date';
+  'empty' | 'bad-length' | 'bad-format' | 'bad-check-character' | 'unknown-region' | 'impossible-date' | 'future-date';
 
 export interface IdNumberProblem {
   code: IdNumberErrorCode;
@@ -87,10 +81,7 @@ export interface IdNumberOptions {
 const MESSAGES: Record<IdNumberErrorCode, [string, string]> = {
   empty: ['ID number is empty', '身份证号为空'],
   'bad-length': ['ID number must have 18 characters (or 15 digits for a legacy number)', '身份证号应为18位（旧证15位）'],
-  'bad-format': [
-    'ID number must be digits, with X allowed only as the last character',
-    '身份证号只能由数字组成，最后一位可为X',
-  ],
+  'bad-format': ['ID number must be digits, with X allowed only as the last character', '身份证号只能由数字组成，最后一位可为X'],
   'bad-check-character': ['check character does not match (probably a typing error)', '身份证号校验位错误（可能输入有误）'],
   'unknown-region': ['region code does not start with a known province code', '身份证号地区码的省级代码无效'],
   'impossible-date': ['birth date in the ID number does not exist', '身份证号中的出生日期无效'],
@@ -199,6 +190,42 @@ export function validateIdNumber(input: string, options: IdNumberOptions = {}): 
   };
 }
 
+/**
+ * Fast path for bulk matching: for a plain 18-character (or legacy 15-digit) number returns the normalised number,
+ * YYYYMMDD and sex when valid (no future-date check), `undefined` when the input needs the full validation to decide,
+ * and null when it is invalid.
+ */
+export function quickIdNumber(
+  input: string,
+  prefixes: ReadonlySet<string> = PROVINCE_PREFIXES,
+): { idNumber: string; birth: string; sex: 1 | 2 } | null | undefined {
+  let first17: string;
+  if (input.length === 18) {
+    for (let i = 0; i < 17; i++) {
+      const c = input.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+    }
+    const last = input.charCodeAt(17);
+    if (!((last >= 48 && last <= 57) || last === 88 || last === 120)) return undefined;
+    first17 = input.slice(0, 17);
+    const check = computeCheckCharacter(first17);
+    if (check !== (last === 120 ? 'X' : input[17])) return null;
+  } else if (input.length === 15) {
+    for (let i = 0; i < 15; i++) {
+      const c = input.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+    }
+    first17 = input.slice(0, 6) + '19' + input.slice(6);
+  } else {
+    return undefined;
+  }
+  if (!prefixes.has(first17.slice(0, 2))) return null;
+  const year = Number(first17.slice(6, 10));
+  if (year < MIN_BIRTH_YEAR || !isRealDate(year, Number(first17.slice(10, 12)), Number(first17.slice(12, 14)))) return null;
+  const idNumber = input.length === 18 && input.charCodeAt(17) !== 120 ? input : first17 + computeCheckCharacter(first17);
+  return { idNumber, birth: first17.slice(6, 14), sex: (first17.charCodeAt(16) - 48) % 2 === 1 ? 1 : 2 };
+}
+
 export function isValidIdNumber(input: string, options?: IdNumberOptions): boolean {
   return validateIdNumber(input, options).valid;
 }
@@ -216,6 +243,19 @@ export function normaliseIdNumber(input: string | undefined | null, options?: Id
   return s.length > 0 ? s : null;
 }
 
+/**
+ * True for filler values entered when the real number is unknown: one digit repeated (000000000000000000,
+ * 111111111111111111), ascending runs (123456789…), or fewer than 6 digits.
+ */
+export function isPlaceholderIdNumber(input: string): boolean {
+  const s = normaliseIdNumberInput(input).toUpperCase();
+  const digits = s.replace(/\D/g, '');
+  if (digits.length < 6) return true;
+  if (/^(\d)\1+X?$/.test(s)) return true;
+  if (/(\d)\1{9,}/.test(s)) return true;
+  return s.startsWith('123456789') || s.startsWith('12345678901');
+}
+
 /** Completed years of age on `onDate` (both YYYY-MM-DD). */
 export function ageOn(birthDate: string, onDate: string): number {
   const [by, bm, bd] = birthDate.split('-').map(Number) as [number, number, number];
@@ -230,11 +270,7 @@ function maskMiddle(s: string, keepStart: number, keepEnd: number): string {
     const keep = Math.floor(chars.length / 4);
     return '*'.repeat(chars.length - keep) + chars.slice(chars.length - keep).join('');
   }
-  return (
-    chars.slice(0, keepStart).join('') +
-    '*'.repeat(chars.length - keepStart - keepEnd) +
-    chars.slice(chars.length - keepEnd).join('')
-  );
+  return chars.slice(0, keepStart).join('') + '*'.repeat(chars.length - keepStart - keepEnd) + chars.slice(chars.length - keepEnd).join('');
 }
 
 /** `500119198001011234` → `5001**********1234`: keeps the first 4 and last 4 characters. */
@@ -244,7 +280,8 @@ export function maskIdNumber(idNumber: string): string {
 
 /**
  * Masks a phone number for display: mobile `13812345678` → `138****5678`, with a country code
- * `+86 138****5678`, landline `023-71641234` → `023-****1234`. Separators are kept; the last 4 digits are shown.
+ * `+86 138****5678`, landline `023-71641234` → `023-****1234`. The last 4 digits are shown; separators inside the
+ * number are dropped so they do not reveal its grouping.
  */
 export function maskPhone(phone: string): string {
   const trimmed = phone.trim();
@@ -253,26 +290,19 @@ export function maskPhone(phone: string): string {
   const rest = m[2]!;
   const digits = rest.replace(/\D/g, '');
   if (digits.length === 0) return trimmed;
-  // Mobile numbers keep their 3-digit network prefix; landlines keep the area code before a separator.
-  let keepStart = 0;
-  const area = /^(0\d{2,3})[\s-]/.exec(rest);
-  if (area) keepStart = area[1]!.length;
-  else if (/^1\d{10}$/.test(digits)) keepStart = 3;
-  const keepEnd = Math.min(4, Math.max(0, digits.length - keepStart - 1));
-  let seen = 0;
-  let out = '';
-  for (const ch of rest) {
-    if (/\d/.test(ch)) {
-      out += seen < keepStart || seen >= digits.length - keepEnd ? ch : '*';
-      seen++;
-    } else if (seen >= keepStart && seen < digits.length - keepEnd) {
-      // Separators inside the hidden part would reveal its grouping: drop them.
-      continue;
-    } else {
-      out += ch;
-    }
+  // Landlines keep their area code and separator; mobiles their 3-digit network prefix.
+  const area = /^(0\d{2,3})([\s-])/.exec(rest);
+  let head = '';
+  let body = digits;
+  if (area) {
+    head = area[1]! + area[2]!;
+    body = digits.slice(area[1]!.length);
+  } else if (/^1\d{10}$/.test(digits)) {
+    head = digits.slice(0, 3);
+    body = digits.slice(3);
   }
-  return prefix + out;
+  const keep = Math.min(4, Math.max(0, body.length - 1));
+  return prefix + head + '*'.repeat(body.length - keep) + body.slice(body.length - keep);
 }
 
 /** `张三` → `张*`, `欧阳娜娜` → `欧***`, `Li Lei` → `L*****`: keeps the first character only. */

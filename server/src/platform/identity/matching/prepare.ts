@@ -1,7 +1,7 @@
 /**
  * Input records for matching and their prepared (normalised, pre-computed) form.
  */
-import { normaliseIdNumberInput, validateIdNumber, convertLegacyIdNumber } from '../id-number.js';
+import { convertLegacyIdNumber, isPlaceholderIdNumber, normaliseIdNumberInput, quickIdNumber, validateIdNumber } from '../id-number.js';
 import { canonical, foldSyllable, hasHan, isHan, readings, surnameReading } from './pinyin.js';
 import { soundex } from './strings.js';
 
@@ -35,7 +35,10 @@ export interface NameForm {
   folded: string[][];
   /** Canonical pinyin joined (Han) or text (Latin). */
   key: string;
-  /** Blocking form: pinyin key (Han) or Soundex (Latin). */
+  /**
+   * Blocking form: dialect-folded pinyin (Han: 玲 ling and 林 lin both give 'lin') or Soundex (Latin), so homophone,
+   * 多音字 (canonical reading) and dialect errors land in the same block.
+   */
   phonetic: string;
 }
 
@@ -73,15 +76,17 @@ export const COMPOUND_SURNAMES: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
-const nameCache = new Map<string, NameForm>();
+// Name forms are shared between records with the same name part (a few hundred thousand distinct values).
+const surnameCache = new Map<string, NameForm>();
+const givenCache = new Map<string, NameForm>();
 const NAME_CACHE_LIMIT = 500_000;
 
-function cacheName(key: string, make: () => NameForm): NameForm {
-  let f = nameCache.get(key);
+function cacheName(cache: Map<string, NameForm>, key: string, make: () => NameForm): NameForm {
+  let f = cache.get(key);
   if (f === undefined) {
     f = make();
-    if (nameCache.size >= NAME_CACHE_LIMIT) nameCache.clear();
-    nameCache.set(key, f);
+    if (cache.size >= NAME_CACHE_LIMIT) cache.clear();
+    cache.set(key, f);
   }
   return f;
 }
@@ -105,7 +110,7 @@ function cleanLatin(s: string): string {
 /** Prepared form of one part of a name (family or given); `surname` selects surname readings for the first char. */
 export function nameForm(part: string | undefined | null, surname = false): NameForm | null {
   if (!part) return null;
-  return cacheName((surname ? 's:' : 'g:') + part, () => {
+  return cacheName(surname ? surnameCache : givenCache, part, () => {
     if (hasHan(part)) {
       const text = cleanHan(part);
       const chars = [...text];
@@ -123,7 +128,7 @@ export function nameForm(part: string | undefined | null, surname = false): Name
         readings: rs,
         folded: rs.map((r) => [...new Set(r.map(foldSyllable))]),
         key,
-        phonetic: key,
+        phonetic: syllables.map(foldSyllable).join(''),
       };
     }
     const text = cleanLatin(part);
@@ -209,48 +214,88 @@ function chineseNumerals(s: string): string {
   });
 }
 
+const tokenKeys = new Map<string, string>();
+
+/** Pinyin key of an address token, interned (tokens repeat across millions of addresses). */
 function tokenKey(tok: string): string {
-  let out = '';
-  for (const ch of tok) out += canonical(ch);
-  return out;
+  let k = tokenKeys.get(tok);
+  if (k === undefined) {
+    k = '';
+    for (const ch of tok) k += canonical(ch);
+    if (tokenKeys.size > 500_000) tokenKeys.clear();
+    tokenKeys.set(tok, k);
+  }
+  return k;
 }
 
-const addressCache = new Map<string, AddressForm>();
+interface HanAddressHead {
+  town: string | null;
+  village: string | null;
+  /** Han text after the village (road names …), parsed with the digits that follow. */
+  rest: string;
+}
+
+// The part before the first digit ("重庆市南川区三泉镇马嘴村") repeats across a whole village: parse it once.
+const headCache = new Map<string, HanAddressHead>();
+
+function parseHead(head: string): HanAddressHead {
+  let parsed = headCache.get(head);
+  if (parsed) return parsed;
+  let rest = head.replace(/^中国/, '').replace(ADMIN_PREFIX, '');
+  let town: string | null = null;
+  let village: string | null = null;
+  let m = TOWN.exec(rest);
+  if (m) {
+    town = tokenKey(m[1]!.replace(/(街道办事处|街道|镇|乡)$/, ''));
+    rest = rest.slice(m[1]!.length);
+  }
+  m = VILLAGE.exec(rest);
+  if (m) {
+    village = tokenKey(m[1]!.replace(/(村民委员会|居民委员会|居委会|社区|村)$/, ''));
+    rest = rest.slice(m[1]!.length);
+  }
+  parsed = { town, village, rest };
+  if (headCache.size > 200_000) headCache.clear();
+  headCache.set(head, parsed);
+  return parsed;
+}
+
+const NO_TOKENS: readonly string[] = [];
 
 /** Parses an address into town, village and detail tokens (Chinese) or words (Latin). */
 export function addressForm(address: string | undefined | null): AddressForm | null {
   if (!address) return null;
-  const cached = addressCache.get(address);
-  if (cached) return cached;
-  let form: AddressForm | null;
   const t = address.normalize('NFKC');
   if (hasHan(t)) {
-    let rest = t.replace(/[\s,，、·()（）#-]+/g, '');
-    rest = rest.replace(/^中国/, '').replace(ADMIN_PREFIX, '');
-    let town: string | null = null;
-    let village: string | null = null;
-    let m = TOWN.exec(rest);
-    if (m) {
-      town = tokenKey(m[1]!.replace(/(街道办事处|街道|镇|乡)$/, ''));
-      rest = rest.slice(m[1]!.length);
-    }
-    m = VILLAGE.exec(rest);
-    if (m) {
-      village = tokenKey(m[1]!.replace(/(村民委员会|居民委员会|居委会|社区|村)$/, ''));
-      rest = rest.slice(m[1]!.length);
-    }
-    const detail = (chineseNumerals(rest).match(DETAIL) ?? []).map(tokenKey).filter(Boolean);
-    form = town || village || detail.length ? { han: true, town, village, detail } : null;
-  } else {
-    const words = t
-      .toLowerCase()
-      .split(/[^a-z0-9]+/)
-      .filter(Boolean);
-    form = words.length ? { han: false, town: null, village: null, detail: words } : null;
+    const compact = chineseNumerals(t.replace(/[\s,，、·()（）#-]+/g, ''));
+    const firstDigit = compact.search(/\d/);
+    const head = parseHead(firstDigit < 0 ? compact : compact.slice(0, firstDigit));
+    const tail = head.rest + (firstDigit < 0 ? '' : compact.slice(firstDigit));
+    const tokens = tail.match(DETAIL);
+    const detail = tokens ? tokens.map(tokenKey).filter(Boolean) : (NO_TOKENS as string[]);
+    return head.town || head.village || detail.length ? { han: true, town: head.town, village: head.village, detail } : null;
   }
-  if (addressCache.size > 200_000) addressCache.clear();
-  addressCache.set(address, form);
-  return form;
+  const words = t
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => intern(w));
+  return words.length ? { han: false, town: null, village: null, detail: words } : null;
+}
+
+const interned = new Map<string, string>();
+
+/** Shares one string object for repeated short values (birth dates, address words) to save memory. */
+function intern(s: string): string {
+  const v = interned.get(s);
+  if (v !== undefined) return v;
+  if (interned.size > 1_000_000) interned.clear();
+  interned.set(s, s);
+  return s;
+}
+
+function internOrNull(s: string | null): string | null {
+  return s === null ? null : intern(s);
 }
 
 /** Normalises a record for matching; birth date and sex fall back to those encoded in a valid ID number. */
@@ -266,14 +311,24 @@ export function prepareRecord(r: PersonRecord): PreparedRecord {
   let idValid = false;
   let idBirth: string | null = null;
   let idSex: 0 | 1 | 2 = 0;
-  if (r.idNumber && r.idNumber.trim()) {
-    const v = validateIdNumber(r.idNumber, { today: '9999-12-31' });
-    if (v.valid) {
-      idNumber = v.idNumber;
+  if (r.idNumber) {
+    const quick = quickIdNumber(r.idNumber);
+    if (quick) {
+      idNumber = quick.idNumber;
       idValid = true;
-      idBirth = v.birthDate.replace(/-/g, '');
-      idSex = v.sex === 'male' ? 1 : 2;
-    } else {
+      idBirth = quick.birth;
+      idSex = quick.sex;
+    } else if (quick === undefined && r.idNumber.trim()) {
+      const v = validateIdNumber(r.idNumber, { today: '9999-12-31' });
+      if (v.valid) {
+        idNumber = v.idNumber;
+        idValid = true;
+        idBirth = v.birthDate.replace(/-/g, '');
+        idSex = v.sex === 'male' ? 1 : 2;
+      }
+    }
+    if (!idValid && !isPlaceholderIdNumber(r.idNumber)) {
+      // Invalid numbers are kept (a mistyped digit still matches as 'typo'); placeholders count as missing.
       const s = normaliseIdNumberInput(r.idNumber).toUpperCase();
       idNumber = /^\d{15}$/.test(s) ? convertLegacyIdNumber(s) : s || null;
     }
@@ -283,7 +338,7 @@ export function prepareRecord(r: PersonRecord): PreparedRecord {
     id: r.id,
     surname: nameForm(family, true),
     given: nameForm(given, false),
-    birth: normaliseBirthDate(r.birthDate) ?? idBirth,
+    birth: internOrNull(normaliseBirthDate(r.birthDate) ?? idBirth),
     sex: sex || idSex,
     idNumber,
     idValid,

@@ -1,5 +1,10 @@
 /** String distances used by the comparators (all on UTF-16 code units; inputs are short and normalised). */
 
+// Reused rows: distances are computed millions of times during deduplication.
+let rowA = new Int32Array(64);
+let rowB = new Int32Array(64);
+let rowC = new Int32Array(64);
+
 /**
  * Optimal-string-alignment distance (Levenshtein plus adjacent transposition), stopping early once the distance is
  * certain to exceed `max` (then returns max + 1).
@@ -11,9 +16,14 @@ export function editDistance(a: string, b: string, max = Number.POSITIVE_INFINIT
   if (Math.abs(la - lb) > max) return max + 1;
   if (la === 0) return lb;
   if (lb === 0) return la;
-  let prev2 = new Array<number>(lb + 1).fill(0);
-  let prev = new Array<number>(lb + 1);
-  let cur = new Array<number>(lb + 1);
+  if (rowA.length <= lb) {
+    rowA = new Int32Array(lb * 2 + 1);
+    rowB = new Int32Array(lb * 2 + 1);
+    rowC = new Int32Array(lb * 2 + 1);
+  }
+  let prev2 = rowA;
+  let prev = rowB;
+  let cur = rowC;
   for (let j = 0; j <= lb; j++) prev[j] = j;
   for (let i = 1; i <= la; i++) {
     cur[0] = i;
@@ -33,6 +43,36 @@ export function editDistance(a: string, b: string, max = Number.POSITIVE_INFINIT
     cur = t;
   }
   return prev[lb]!;
+}
+
+/**
+ * True when a and b differ by at most one substitution, insertion, deletion or adjacent transposition
+ * (editDistance(a, b) <= 1, in linear time without allocation).
+ */
+export function withinOneEdit(a: string, b: string): boolean {
+  if (a === b) return true;
+  const la = a.length;
+  const lb = b.length;
+  if (la === lb) {
+    let i = 0;
+    while (i < la && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+    // First difference at i: a substitution (rest equal) or a transposition of i and i+1.
+    if (sameFrom(a, b, i + 1, i + 1)) return true;
+    return i + 1 < la && a.charCodeAt(i) === b.charCodeAt(i + 1) && a.charCodeAt(i + 1) === b.charCodeAt(i) && sameFrom(a, b, i + 2, i + 2);
+  }
+  if (la - lb !== 1 && lb - la !== 1) return false;
+  const s = la < lb ? a : b;
+  const t = la < lb ? b : a;
+  let i = 0;
+  while (i < s.length && s.charCodeAt(i) === t.charCodeAt(i)) i++;
+  return sameFrom(s, t, i, i + 1);
+}
+
+/** s[i..] === t[j..] without building substrings. */
+function sameFrom(s: string, t: string, i: number, j: number): boolean {
+  if (s.length - i !== t.length - j) return false;
+  for (; i < s.length; i++, j++) if (s.charCodeAt(i) !== t.charCodeAt(j)) return false;
+  return true;
 }
 
 /** Jaro–Winkler similarity in [0, 1] (prefix scale 0.1, up to 4 characters). */
@@ -73,11 +113,23 @@ export function jaroWinkler(a: string, b: string): number {
 }
 
 const SOUNDEX_CODES: Record<string, string> = {
-  b: '1', f: '1', p: '1', v: '1',
-  c: '2', g: '2', j: '2', k: '2', q: '2', s: '2', x: '2', z: '2',
-  d: '3', t: '3',
+  b: '1',
+  f: '1',
+  p: '1',
+  v: '1',
+  c: '2',
+  g: '2',
+  j: '2',
+  k: '2',
+  q: '2',
+  s: '2',
+  x: '2',
+  z: '2',
+  d: '3',
+  t: '3',
   l: '4',
-  m: '5', n: '5',
+  m: '5',
+  n: '5',
   r: '6',
 };
 
@@ -97,12 +149,23 @@ export function soundex(word: string): string {
   return out.padEnd(4, '0');
 }
 
-/** 32-bit FNV-1a hash of a string (used to bucket blocking keys). */
-export function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
+export const FNV_OFFSET = 0x811c9dc5;
+
+/** Continues a 32-bit FNV-1a hash over s[start, end) (hash pieces of a key without building the string). */
+export function fnv(h: number, s: string, start = 0, end = s.length): number {
+  for (let i = start; i < end; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return h >>> 0;
+  return h;
+}
+
+/** Continues a 32-bit FNV-1a hash over one UTF-16 code unit (separators). */
+export function fnvChar(h: number, code: number): number {
+  return Math.imul(h ^ code, 0x01000193);
+}
+
+/** 32-bit FNV-1a hash of a string (used to bucket blocking keys). */
+export function hash32(s: string): number {
+  return fnv(FNV_OFFSET, s) >>> 0;
 }

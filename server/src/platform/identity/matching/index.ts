@@ -1,0 +1,10 @@
+export * from './compare.js';
+export * from './prepare.js';
+export * from './rules.js';
+export * from './score.js';
+export * from './blocking.js';
+export * from './dedupe.js';
+export * from './evaluate.js';
+export { editDistance, jaroWinkler, soundex } from './strings.js';
+export { readings, canonical, surnameReading, foldSyllable, pinyinKey } from './pinyin.js';
+export * from './em.js';
