@@ -27,6 +27,8 @@ interface SortKey {
   expr: string;
   cast: string;
   descending: boolean;
+  /** id and last_updated are never NULL: ordering on them plainly lets an index deliver the order. */
+  notNull?: boolean;
 }
 
 /** Estimates above this are reported as estimates; below it the count is exact. */
@@ -38,7 +40,7 @@ function sortKeys(model: TableModel, query: SearchQuery): SortKey[] {
   for (const { code, descending } of query.sort) {
     if (code === '_id') continue;
     if (code === '_lastUpdated') {
-      keys.push({ expr: 'r.last_updated', cast: 'timestamptz', descending });
+      keys.push({ expr: 'r.last_updated', cast: 'timestamptz', descending, notNull: true });
       continue;
     }
     const p = model.params.get(code);
@@ -63,7 +65,7 @@ function sortKeys(model: TableModel, query: SearchQuery): SortKey[] {
     }
   }
   const idSort = query.sort.find((s) => s.code === '_id');
-  keys.push({ expr: 'r.id', cast: 'text', descending: idSort?.descending ?? false });
+  keys.push({ expr: 'r.id', cast: 'text', descending: idSort?.descending ?? false, notNull: true });
   return keys;
 }
 
@@ -106,9 +108,10 @@ function keysetCondition(keys: SortKey[], values: unknown[], backwards: boolean,
       if (!backwards) continue;
       step = `${k.expr} IS NOT NULL`;
     } else {
-      step = backwards
-        ? `(${k.expr} ${forward} ${params.add(v)}::${k.cast})`
-        : `(${k.expr} ${forward} ${params.add(v)}::${k.cast} OR ${k.expr} IS NULL)`;
+      step =
+        backwards || k.notNull
+          ? `(${k.expr} ${forward} ${params.add(v)}::${k.cast})`
+          : `(${k.expr} ${forward} ${params.add(v)}::${k.cast} OR ${k.expr} IS NULL)`;
     }
     disjuncts.push('(' + [...equal, step].join(' AND ') + ')');
   }
@@ -119,7 +122,8 @@ function orderBy(keys: SortKey[], backwards: boolean): string {
   return keys
     .map((k) => {
       const desc = k.descending !== backwards;
-      return `(${k.expr} IS NULL) ${backwards ? 'DESC' : 'ASC'}, ${k.expr} ${desc ? 'DESC' : 'ASC'}`;
+      const order = `${k.expr} ${desc ? 'DESC' : 'ASC'}`;
+      return k.notNull ? order : `(${k.expr} IS NULL) ${backwards ? 'DESC' : 'ASC'}, ${order}`;
     })
     .join(', ');
 }
