@@ -34,7 +34,10 @@ describe.each(ENGINES)('search plans use indexes on %s', (engine) => {
       await tx.query('SET LOCAL enable_seqscan = off');
       const repo = new Repository(tx, { tenant: 'plan-check' });
       const where = buildWhere(repo, parseSearchQuery(type, query), { baseUrl: 'http://x' });
-      const rows = await tx.query<Record<string, string>>(`EXPLAIN SELECT r.content FROM ${modelFor(type).table} r WHERE ${where.sql} LIMIT 20`, where.params.values);
+      const rows = await tx.query<Record<string, string>>(
+        `EXPLAIN SELECT r.content FROM ${where.from} WHERE ${where.sql} LIMIT 20`,
+        where.params.values,
+      );
       return rows.rows.map((r) => Object.values(r)[0]).join('\n');
     });
     expect(plan).not.toMatch(/Seq Scan/);

@@ -97,10 +97,7 @@ export async function conditionalMatches(repo: Repository, resourceType: string,
   const parsed = parseSearchQuery(resourceType, query, false);
   if (!parsed.params.length) throw badRequest(`A conditional request needs search criteria: '${resourceType}?${queryText}'`);
   const where = buildWhere(repo, parsed, { baseUrl });
-  const rows = await repo.query<{ id: string }>(
-    `SELECT r.id FROM ${modelFor(resourceType).table} r WHERE ${where.sql} LIMIT 2`,
-    where.params.values,
-  );
+  const rows = await repo.query<{ id: string }>(`SELECT r.id FROM ${where.from} WHERE ${where.sql} LIMIT 2`, where.params.values);
   return rows.map((r) => r.id);
 }
 
