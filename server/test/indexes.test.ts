@@ -7,7 +7,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Repository } from '../src/platform/fhir/repository.js';
 import { parseSearchQuery } from '../src/platform/fhir/search/parse.js';
 import { buildWhere } from '../src/platform/fhir/search/search.js';
-import { modelFor } from '../src/platform/fhir/repository.js';
 import { closeApps, ENGINES, sharedApp } from './helpers/db.js';
 
 afterAll(closeApps);
