@@ -193,8 +193,9 @@ export async function search(repo: Repository, query: SearchQuery, options: Sear
   options.linkPath ??= query.resourceType;
   const where = buildWhere(repo, query, options);
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', link: [link(options, 'self')] };
-  const totalMode = query.summary === 'count' ? 'accurate' : (query.total ?? 'estimate');
-  if (totalMode !== 'none') bundle.total = await countRows(repo, where, totalMode);
+  // Without _total the count is free or left out: exact when the first page holds every match.
+  const totalMode = query.summary === 'count' ? 'accurate' : query.total;
+  if (totalMode && totalMode !== 'none') bundle.total = await countRows(repo, where, totalMode);
   if (query.summary === 'count' || query.count === 0) return bundleText(bundle, warningEntries(query));
 
   const keys = sortKeys(model, query);
@@ -210,6 +211,7 @@ export async function search(repo: Repository, query: SearchQuery, options: Sear
   );
   const more = rows.length > query.count;
   const page = rows.slice(0, query.count);
+  if (totalMode === undefined && !cursor && !more) bundle.total = page.length;
   if (backwards) page.reverse();
   const keyValues = (row: Record<string, unknown>): unknown[] => keys.map((_, i) => row[`k${i}`] ?? null);
   if (page.length) {
