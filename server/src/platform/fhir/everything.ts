@@ -55,7 +55,7 @@ export async function everything(repo: Repository, baseUrl: string, patientId: s
   const rows = await repo.query<{ type: string; id: string; content: string }>(
     `SELECT * FROM (${selects.join(' UNION ALL ')}) u${after} ORDER BY u.type, u.id LIMIT ${limit + 1}`,
     params.values,
-    { prepare: true },
+    { prepare: 'generic' },
   );
   const page = rows.slice(0, limit);
   const entries = page.map((r) => entryText(baseUrl, r.type, r.id, r.content, 'match'));

@@ -24,11 +24,11 @@ interface CompiledParam {
   atom: FhirPathAtom | null;
 }
 
-const compiled = new Map<string, CompiledParam>();
+/** Keyed by the parameter's column model, which is unique per (resource type, parameter). */
+let compiled = new WeakMap<ParamColumn, CompiledParam>();
 
 function compiledParam(resourceType: string, p: ParamColumn): CompiledParam {
-  const key = resourceType + '\u0000' + p.code;
-  let c = compiled.get(key);
+  let c = compiled.get(p);
   if (!c) {
     const expression = p.param.expression ? getExpressionForResourceType(resourceType, p.param.expression) : undefined;
     let atom: FhirPathAtom | null;
@@ -38,7 +38,7 @@ function compiledParam(resourceType: string, p: ParamColumn): CompiledParam {
       atom = null;
     }
     c = { fast: expression && !useFhirPathOnly ? compilePath(resourceType, expression) : null, atom };
-    compiled.set(key, c);
+    compiled.set(p, c);
   }
   return c;
 }
@@ -48,7 +48,7 @@ let useFhirPathOnly = false;
 /** Tests only: evaluate every parameter with the general FHIRPath engine (the reference for the fast path). */
 export function setFhirPathOnly(value: boolean): void {
   useFhirPathOnly = value;
-  compiled.clear();
+  compiled = new WeakMap();
 }
 
 export function evaluateParam(resource: Resource, p: ParamColumn, typedResource?: TypedValue[]): TypedValue[] {

@@ -53,26 +53,51 @@ function pushItems(out: TypedValue[], type: string, value: unknown): void {
   }
 }
 
+/** How a property name resolves on a type: one direct type, choice keys with their types, or "ask the engine". */
+type Resolution = { kind: 'direct'; type: string } | { kind: 'choice'; keys: [string, string][] } | { kind: 'absent' } | { kind: 'engine' };
+
+const resolutions = new Map<string, Map<string, Resolution>>();
+
+function resolve(typeName: string, name: string): Resolution {
+  let byName = resolutions.get(typeName);
+  if (!byName) {
+    byName = new Map();
+    resolutions.set(typeName, byName);
+  }
+  let r = byName.get(name);
+  if (r) return r;
+  const schema = tryGetDataType(typeName);
+  const element = schema?.elements[name];
+  const choice = schema?.elements[name + '[x]'];
+  if (!schema) r = { kind: 'engine' };
+  else if (element) {
+    const type = element.type.length === 1 ? element.type[0].code : undefined;
+    r = !type || type === 'Resource' || type === 'Element' || type === 'BackboneElement' ? { kind: 'engine' } : { kind: 'direct', type };
+  } else if (choice) r = { kind: 'choice', keys: choice.type.map((t) => [name + capitalize(t.code), t.code]) };
+  else r = { kind: 'absent' };
+  byName.set(name, r);
+  return r;
+}
+
 /** null = the schema cannot answer (unknown or polymorphic type): let the FHIRPath engine decide. */
 function stepProp(current: TypedValue[], name: string): TypedValue[] | null {
   const out: TypedValue[] = [];
   for (const tv of current) {
     if (!tv.value || typeof tv.value !== 'object') continue;
-    const schema = tryGetDataType(tv.type);
-    if (!schema) return null;
-    const element = schema.elements[name];
-    if (element) {
-      if (element.type.length !== 1) return null;
-      const type = element.type[0].code;
-      if (type === 'Resource' || type === 'Element' || type === 'BackboneElement') return null;
-      pushItems(out, type, (tv.value as Record<string, unknown>)[name]);
-      continue;
-    }
-    const choice = schema.elements[name + '[x]'];
-    if (!choice) continue;
-    for (const t of choice.type) {
-      const v = (tv.value as Record<string, unknown>)[name + capitalize(t.code)];
-      if (v !== undefined) pushItems(out, t.code, v);
+    const r = resolve(tv.type, name);
+    const obj = tv.value as Record<string, unknown>;
+    switch (r.kind) {
+      case 'engine':
+        return null;
+      case 'direct':
+        pushItems(out, r.type, obj[name]);
+        break;
+      case 'choice':
+        for (const [key, type] of r.keys) {
+          const v = obj[key];
+          if (v !== undefined) pushItems(out, type, v);
+        }
+        break;
     }
   }
   return out;

@@ -132,6 +132,7 @@ export class Repository {
     const rows = await this.query<StoredRow>(
       `SELECT content, version, last_updated, deleted FROM ${model.table} r WHERE r.tenant = $1 AND r.id = $2${filter ? ` AND (${filter})` : ''}${lock ? ' FOR UPDATE' : ''}`,
       params.values,
+      { prepare: 'auto' },
     );
     return rows[0];
   }

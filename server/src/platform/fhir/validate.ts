@@ -46,9 +46,7 @@ export function validateIncoming(body: unknown, expectedType?: string, where = '
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw badRequest('The body must be a JSON object holding one FHIR resource', where || undefined);
   }
-  if (depthOf(body, MAX_DEPTH) > MAX_DEPTH) {
-    throw badRequest(`The resource is nested deeper than ${MAX_DEPTH} levels`, where || undefined);
-  }
+  // Nesting depth is checked where JSON enters (the HTTP parser); the validator itself stops at 128 levels.
   const resource = body as Resource;
   const type = (resource as { resourceType?: unknown }).resourceType;
   if (typeof type !== 'string') throw badRequest('Missing resourceType', (where ? where + '.' : '') + 'resourceType');

@@ -71,19 +71,38 @@ function allowedFor(element: InternalSchemaElement): AllowedCodes | undefined {
   return loadValueSets().get(binding.valueSet.split('|')[0]) ?? undefined;
 }
 
-function elementFor(elements: Record<string, InternalSchemaElement>, key: string): [InternalSchemaElement, string] | undefined {
+interface PropertyCheck {
+  childType: string;
+  allowed?: AllowedCodes;
+}
+
+const propertyChecks = new Map<string, Map<string, PropertyCheck | null>>();
+
+/** What to check for a JSON key of a type (choice keys such as valueCode resolved), cached per type. */
+function propertyCheck(typeName: string, elements: Record<string, InternalSchemaElement>, key: string): PropertyCheck | null {
+  let byKey = propertyChecks.get(typeName);
+  if (!byKey) {
+    byKey = new Map();
+    propertyChecks.set(typeName, byKey);
+  }
+  let check = byKey.get(key);
+  if (check !== undefined) return check;
+  check = null;
   const direct = elements[key];
-  if (direct) return [direct, direct.type[0]?.code];
-  for (const [name, el] of Object.entries(elements)) {
-    if (!name.endsWith('[x]')) continue;
-    const base = name.slice(0, -3);
-    if (key.startsWith(base) && key.length > base.length) {
-      const suffix = key.slice(base.length);
-      const type = el.type.find((t) => t.code.toLowerCase() === suffix.toLowerCase());
-      if (type) return [el, type.code];
+  if (direct) check = { childType: direct.type[0]?.code, allowed: allowedFor(direct) };
+  else {
+    for (const [name, el] of Object.entries(elements)) {
+      if (!name.endsWith('[x]')) continue;
+      const base = name.slice(0, -3);
+      if (key.startsWith(base) && key.length > base.length) {
+        const suffix = key.slice(base.length);
+        const type = el.type.find((t) => t.code.toLowerCase() === suffix.toLowerCase());
+        if (type) check = { childType: type.code, allowed: allowedFor(el) };
+      }
     }
   }
-  return undefined;
+  byKey.set(key, check);
+  return check;
 }
 
 function checkCoding(coding: unknown, allowed: AllowedCodes, path: string, issues: OperationOutcomeIssue[]): void {
@@ -109,10 +128,9 @@ function walk(value: unknown, typeName: string, path: string, issues: OperationO
   if (!schema) return;
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
     if (key === 'resourceType' || key.startsWith('_')) continue;
-    const found = elementFor(schema.elements, key);
+    const found = propertyCheck(schema.name, schema.elements, key);
     if (!found) continue;
-    const [element, childType] = found;
-    const allowed = allowedFor(element);
+    const { childType, allowed } = found;
     // FHIR has no empty values: "", [] and {} must be left out (the structural validator reads them as absent).
     if (
       child === '' ||
