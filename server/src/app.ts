@@ -33,6 +33,11 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
   let ready = true;
   const systemRepository = (tenant = config.tenant): Repository => new Repository(db, { tenant }, db);
 
+  // Time spent in the server, for browser devtools and the benchmarks (client-side figures include the network and the client).
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('Server-Timing', `app;dur=${reply.elapsedTime.toFixed(2)}`);
+  });
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {
