@@ -27,6 +27,7 @@ import {
 import { compileFhirPath, evalCompiled } from '../src/platform/fhir/validation/fhirpath.js';
 import { isBase64 } from '../src/platform/fhir/validation/primitives.js';
 import { hasSharedData, readJsonDir } from './helpers/shared-data.js';
+import { Rng } from '../src/platform/identity/testpop/rng.js';
 
 type Json = any;
 
@@ -292,7 +293,7 @@ describe.skipIf(!hasSharedData)('equivalence on the shared corpus (R4 examples, 
     const seed = Number(process.env.FUZZ_SEED ?? 20_240_601);
     const cases = Number(process.env.FUZZ_CASES ?? 3_000);
     const maxSize = Number(process.env.FUZZ_MAX_SIZE ?? 6_000);
-    const rng = mulberry32(seed);
+    const rng = seeded(seed);
     // Valid, reasonably small resources (medplum needs ~1 ms per case; keeps the run to a few seconds).
     const valid = (r: Json) => validateResourceReference(r).errors.length === 0;
     const pool = [
@@ -351,16 +352,10 @@ describe.skipIf(!hasSharedData)('equivalence on the shared corpus (R4 examples, 
   });
 });
 
-/** Small seeded PRNG (mulberry32): same cases on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Seeded PRNG: same cases on every run. */
+function seeded(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 interface Slot {
@@ -829,7 +824,7 @@ describe('messages and locations', () => {
     expect(validateResourceFast({})).toEqual([
       { severity: 'error', code: 'required', details: { text: 'Missing resource type' }, expression: ['Resource.resourceType'] },
     ]);
-    const rng = mulberry32(99);
+    const rng = seeded(99);
     const randomJson = (depth: number): Json => {
       const r = rng();
       if (depth > 6 || r < 0.3) return pick(rng, [null, 0, -1.5, '', ' ', 'x', true, false, '2020-13-45']);
@@ -870,7 +865,7 @@ describe('messages and locations', () => {
 
 describe('compiled parts equal the medplum code they replace', () => {
   it("base64Binary check equals medplum's regex", () => {
-    const rng = mulberry32(7);
+    const rng = seeded(7);
     const alphabet = 'AZaz09+/=\n -_';
     for (let n = 0; n < 50_000; n++) {
       let s = '';
