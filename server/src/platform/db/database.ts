@@ -9,11 +9,13 @@ export interface QueryResult<T> {
 
 export interface QueryOptions {
   /**
-   * Keep the statement prepared on the connection and reuse its generic plan. For large queries of a
-   * fixed shape whose planning costs more than their execution ($everything's UNION over every
-   * compartment table plans in ~8 ms and runs in ~1 ms).
+   * Keep the statement prepared on the connection (PostgreSQL; PGlite runs in process and ignores it).
+   * 'auto': PostgreSQL's own choice, which settles on a cached generic plan for simple fixed-shape
+   * statements such as a read by primary key. 'generic': force the generic plan, for large queries
+   * whose planning costs more than their execution ($everything's UNION over every compartment table
+   * plans in ~8 ms and runs in ~1 ms, and PostgreSQL would keep re-planning it).
    */
-  prepare?: boolean;
+  prepare?: 'auto' | 'generic';
 }
 
 export interface Queryable {

@@ -29,7 +29,9 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<T>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<T>> {
       let result: pg.QueryResult;
-      if (options?.prepare) {
+      if (options?.prepare === 'auto') {
+        result = await client.query({ name: statementName(sql), text: sql, values: params as unknown[] | undefined });
+      } else if (options?.prepare === 'generic') {
         if (client instanceof pg.Pool) {
           const c = await client.connect();
           try {
