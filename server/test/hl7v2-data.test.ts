@@ -295,6 +295,6 @@ describe.skipIf(!haveData)('mapping agrees with microsoft/FHIR-Converter expecte
   });
 });
 
-it.runIf(!haveData)('HL7 v2 corpus tests are skipped: shared data not found', () => {
+if (!haveData) {
   console.warn(`HL7 v2 data-driven tests skipped: ${DATA} does not exist (CI always has ../shared/data; set YIWANG_SHARED_DATA to point elsewhere).`);
-});
+}
