@@ -23,6 +23,7 @@ function issue(code: OperationOutcomeIssue['code'], text: string, expression?: s
 export const badRequest = (text: string, expression?: string): FhirError => new FhirError(400, [issue('invalid', text, expression)]);
 export const notSupported = (text: string, expression?: string): FhirError =>
   new FhirError(400, [issue('not-supported', text, expression)]);
+export const forbidden = (text: string): FhirError => new FhirError(403, [issue('forbidden', text)]);
 export const notFound = (text: string): FhirError => new FhirError(404, [issue('not-found', text)]);
 export const gone = (text: string): FhirError => new FhirError(410, [issue('deleted', text)]);
 export const conflict = (text: string): FhirError => new FhirError(409, [issue('conflict', text)]);

@@ -105,7 +105,7 @@ export class Repository {
   async create(body: unknown, options: { assignedId?: string; where?: string; validated?: boolean } = {}): Promise<WriteResult> {
     const resource = options.validated ? (body as Resource) : validateIncoming(body, undefined, options.where);
     const model = modelFor(resource.resourceType);
-    this.access.assertCanWrite(resource, 'create');
+    await this.access.checkWrite(this, resource, 'create');
     const id = options.assignedId ?? randomUUID();
     const stored = withMeta(resource, id, 1, this.now());
     const row: ResourceRow = {
@@ -186,7 +186,7 @@ export class Repository {
     return this.inTx(async (repo) => {
       const existing = await repo.readRow(model, id, true);
       repo.checkIfMatch(options.ifMatch, existing, resourceType, id);
-      repo.access.assertCanWrite(resource, existing ? 'update' : 'create');
+      await repo.access.checkWrite(repo, resource, existing ? 'update' : 'create');
       const version = (existing?.version ?? 0) + 1;
       const stored = withMeta(resource, id, version, repo.now());
       const row: ResourceRow = {
@@ -241,7 +241,7 @@ export class Repository {
       const existing = await repo.readRow(model, id, true);
       if (!existing || existing.deleted) return; // Deleting what is not there succeeds (idempotent).
       const current = JSON.parse(existing.content) as Resource;
-      repo.access.assertCanWrite(current, 'delete');
+      await repo.access.checkWrite(repo, current, 'delete');
       const version = existing.version + 1;
       const tombstone = withMeta({ resourceType } as Resource, id, version, repo.now());
       await updateRow(repo.db, model, repo.tenant, {

@@ -1,0 +1,147 @@
+/**
+ * Compiles a caller's access policy into the store's AccessFilter: a SQL condition added to every
+ * read, search, _include, _revinclude, chain, $everything and history query, and a write check.
+ * Nothing is filtered after the query.
+ *
+ * catchment (服务范围) of an institution: residents it (or an institution below it, e.g. a township's
+ * villages) manages, or that have an encounter there, an episode of care with it, a request addressed
+ * to it (a referral or consultation to a county centre) or a care team with the caller.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { Queryable } from '../db/database.js';
+import type { AccessFilter, WriteCheckContext } from '../fhir/access.js';
+import { extractSearchValues } from '../fhir/extract.js';
+import { forbidden } from '../fhir/outcomes.js';
+import { getTableModel } from '../fhir/schema.js';
+import { SqlParams } from '../fhir/sql.js';
+import type { AccessPolicySet, Scope } from './policy.js';
+
+export interface AccessSubject {
+  tenant: string;
+  roles: string[];
+  /** The caller's institution (Organization id). */
+  organizationId?: string;
+  practitionerId?: string;
+  /** For residents: their own Patient id. */
+  patientId?: string;
+  /** Break-glass (紧急授权) with its stated reason; honoured only for roles allowed to use it. */
+  breakGlass?: { reason: string };
+}
+
+export interface ResolvedScope {
+  /** 'Organization/x' for the caller's institution and every institution below it. */
+  organizationRefs: string[];
+  /** The above plus the caller's own Practitioner reference: who a request or care team may name. */
+  actorRefs: string[];
+}
+
+const RANK: Record<Scope, number> = { none: 0, own: 1, catchment: 2, all: 3 };
+
+/** The widest scope any of the caller's roles grants (roles add up). */
+function widest(policy: AccessPolicySet, roles: string[], kind: 'read' | 'write'): Scope {
+  let best: Scope = 'none';
+  for (const role of roles) {
+    const p = policy.roles[role];
+    if (p && RANK[p[kind]] > RANK[best]) best = p[kind];
+  }
+  return best;
+}
+
+/** Institutions below `organizationId` in the Organization.partOf tree, the institution included. */
+export async function resolveScope(db: Queryable, subject: AccessSubject): Promise<ResolvedScope> {
+  const organizationRefs: string[] = [];
+  if (subject.organizationId) {
+    const rows = await db.query<{ id: string }>(
+      `WITH RECURSIVE tree(id) AS (
+         SELECT $2::text
+         UNION
+         SELECT o.id FROM "Organization" o JOIN tree t ON o.p_partof && ARRAY['Organization/' || t.id]
+         WHERE o.tenant = $1 AND NOT o.deleted
+       ) SELECT id FROM tree`,
+      [subject.tenant, subject.organizationId],
+    );
+    organizationRefs.push(...rows.rows.map((r) => `Organization/${r.id}`));
+  }
+  const actorRefs = [...organizationRefs, ...(subject.practitionerId ? [`Practitioner/${subject.practitionerId}`] : [])];
+  return { organizationRefs, actorRefs };
+}
+
+function isPatientData(resourceType: string): boolean {
+  return resourceType === 'Patient' || !!getTableModel(resourceType)?.compartmentParams.length;
+}
+
+export function compileAccess(subject: AccessSubject, policy: AccessPolicySet, scope: ResolvedScope): AccessFilter {
+  const breakGlass = !!subject.breakGlass && subject.roles.some((r) => policy.roles[r]?.breakGlass);
+  const read: Scope = breakGlass ? 'all' : widest(policy, subject.roles, 'read');
+  const write = widest(policy, subject.roles, 'write');
+  const writeTypes = new Set(subject.roles.flatMap((r) => policy.roles[r]?.writeTypes ?? []));
+
+  /** Condition on a Patient row `pt` for the catchment scope. */
+  const catchment = (pt: string, params: SqlParams): string => {
+    const orgs = params.add(scope.organizationRefs);
+    const actors = params.add(scope.actorRefs);
+    const related = (table: string, column: string, refs: string): string =>
+      `EXISTS (SELECT 1 FROM "${table}" acc_x WHERE acc_x.tenant = ${pt}.tenant AND NOT acc_x.deleted AND acc_x.compartments && ARRAY[${pt}.id] AND acc_x.${column} && ${refs}::text[])`;
+    return [
+      `${pt}.p_organization && ${orgs}::text[]`,
+      `${pt}.p_general_practitioner && ${actors}::text[]`,
+      related('Encounter', 'p_service_provider', orgs),
+      related('EpisodeOfCare', 'p_organization', orgs),
+      related('ServiceRequest', 'p_performer', actors),
+      related('CareTeam', 'p_participant', actors),
+    ].join(' OR ');
+  };
+
+  const patientCondition = (pt: string, params: SqlParams, s: Scope): string => {
+    if (s === 'own') return subject.patientId ? `${pt}.id = ${params.add(subject.patientId)}` : 'false';
+    if (s === 'catchment') return `(${catchment(pt, params)})`;
+    return 'false';
+  };
+
+  const readCondition = (resourceType: string, alias: string, params: SqlParams, s: Scope = read): string | null => {
+    if (s === 'all') return null;
+    // Registries and catalogues (institutions, staff, locations, terminologies) are not personal data.
+    if (!isPatientData(resourceType)) return s === 'none' ? 'false' : null;
+    if (s === 'none') return 'false';
+    if (resourceType === 'Patient') return patientCondition(alias, params, s);
+    if (s === 'own') return subject.patientId ? `${alias}.compartments && ARRAY[${params.add(subject.patientId)}]::text[]` : 'false';
+    return `EXISTS (SELECT 1 FROM "Patient" acc_pt WHERE acc_pt.tenant = ${alias}.tenant AND NOT acc_pt.deleted AND acc_pt.id = ANY(${alias}.compartments) AND ${patientCondition('acc_pt', params, s)})`;
+  };
+
+  const checkWrite = async (store: WriteCheckContext, resource: Resource, interaction: 'create' | 'update' | 'delete'): Promise<void> => {
+    const type = resource.resourceType;
+    if (write === 'none') throw forbidden(`Your role may not ${interaction} ${type} resources`);
+    if (write === 'all') return;
+    if (!writeTypes.has('*') && !writeTypes.has(type)) throw forbidden(`Your role may not ${interaction} ${type} resources`);
+    if (!isPatientData(type)) throw forbidden(`Only administrators maintain ${type} (registries and catalogues)`);
+    // Every resident the resource concerns must be within the caller's write scope.
+    const model = getTableModel(type);
+    if (!model) return;
+    const patients = type === 'Patient' ? [] : (extractSearchValues(resource, model).compartments ?? []);
+    if (type === 'Patient') {
+      if (write === 'own') {
+        if (resource.id !== subject.patientId || interaction !== 'update') throw forbidden('Residents may only update their own record');
+        return;
+      }
+      const managing = resource.managingOrganization?.reference;
+      if (!managing || !scope.organizationRefs.includes(managing)) {
+        throw forbidden(
+          'A resident can only be registered or changed under your institution or one below it (Patient.managingOrganization)',
+        );
+      }
+      return;
+    }
+    if (!patients.length) return;
+    const params = new SqlParams([store.tenant, patients]);
+    const condition = patientCondition('pt', params, write);
+    const rows = await store.query<{ n: number | string }>(
+      `SELECT count(*) AS n FROM "Patient" pt WHERE pt.tenant = $1 AND NOT pt.deleted AND pt.id = ANY($2::text[]) AND ${condition}`,
+      params.values,
+    );
+    if (Number(rows[0]?.n ?? 0) !== patients.length) {
+      throw forbidden(`You may not ${interaction} records of a resident outside your catchment`);
+    }
+  };
+
+  return { readCondition: (t, a, p) => readCondition(t, a, p), checkWrite };
+}
