@@ -1,0 +1,2 @@
+export * from './person.js';
+export * from './match-operation.js';
