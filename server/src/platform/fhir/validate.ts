@@ -2,7 +2,7 @@
  * Checks a client's resource before it is written: JSON shape, resource type, id format, the
  * R4 StructureDefinitions, required value-set bindings, calendar dates and empty values. Every problem becomes an OperationOutcome issue with a precise location.
  */
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { loadDefinitions } from './definitions.js';
 import { validateResourceFast } from './validation/index.js';
 import { validateValues } from './value-checks.js';
@@ -41,6 +41,19 @@ export function depthOf(value: unknown, limit: number): number {
   return max;
 }
 
+/**
+ * Domain checks per resource type, registered by the platform parts that own the rule (e.g. the resident
+ * index checks resident ID numbers on Patient). Each returns issues located like the structural ones.
+ */
+export type ResourceCheck = (resource: Resource) => OperationOutcomeIssue[];
+const resourceChecks = new Map<string, ResourceCheck[]>();
+
+export function addResourceCheck(resourceType: string, check: ResourceCheck): void {
+  const list = resourceChecks.get(resourceType) ?? [];
+  if (!list.includes(check)) list.push(check);
+  resourceChecks.set(resourceType, list);
+}
+
 /** Throws a 400 FhirError describing every problem; returns the resource typed when it is valid R4. */
 export function validateIncoming(body: unknown, expectedType?: string, where = ''): Resource {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
@@ -60,7 +73,8 @@ export function validateIncoming(body: unknown, expectedType?: string, where = '
   }
   // The compiled validator: medplum's R4 semantics, proven equal on the official examples (validation/).
   const structural = validateResourceFast(resource);
-  const issues = structural.length ? structural : validateValues(resource);
+  let issues = structural.length ? structural : validateValues(resource);
+  if (!issues.length) issues = (resourceChecks.get(type) ?? []).flatMap((check) => check(resource));
   if (issues.length) {
     throw invalidResource(
       where ? issues.map((i) => ({ ...i, expression: (i.expression ?? [type]).map((e) => `${where}.resource.${e}`) })) : issues,

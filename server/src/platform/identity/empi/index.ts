@@ -1,2 +1,3 @@
 export * from './person.js';
 export * from './match-operation.js';
+export * from './checks.js';
