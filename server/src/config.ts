@@ -10,6 +10,8 @@ export interface Config {
   logLevel: string;
   publicBaseUrl?: string;
   mllpPort: number;
+  /** Directories `$import` may read input files from (YIWANG_IMPORT_DIRS, ':'-separated; default <data-dir>/import). */
+  importDirs: string[];
   /** Tests only: take the tenant from the X-Test-Tenant header so each test has its own data. Never set in production. */
   testTenantHeader: boolean;
 }
@@ -34,6 +36,9 @@ export function loadConfig(flags: Record<string, string | boolean | undefined> =
     logLevel: str('log-level', 'LOG_LEVEL') ?? 'info',
     publicBaseUrl: str('base-url', 'YIWANG_BASE_URL'),
     mllpPort: Number(str('mllp-port', 'YIWANG_MLLP_PORT') ?? 2575),
+    importDirs: (env.YIWANG_IMPORT_DIRS?.split(':').filter(Boolean) ?? []).concat([
+      `${str('data-dir', 'YIWANG_DATA_DIR') ?? './data'}/import`,
+    ]),
     testTenantHeader: env.YIWANG_TEST_TENANT_HEADER === '1' && env.NODE_ENV !== 'production',
   };
 }

@@ -11,6 +11,7 @@ import { importPath } from './cli/import.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './platform/db/database.js';
 import { migrate } from './platform/db/migrate.js';
+import { runVerifyCommand } from './platform/audit/index.js';
 
 const USAGE = `Usage: yiwang <command> [options]
 
@@ -19,6 +20,7 @@ Commands:
   migrate               apply database migrations and exit
   import FILE|DIR       load FHIR Bundle JSON / NDJSON files
   export DIR            write one NDJSON file per resource type
+  audit verify          check the audit trail's SM3 hash chain (exit 1 if broken)
 
 Options:
   --port N              HTTP port (PORT, default 8080)
@@ -100,6 +102,14 @@ async function main(): Promise<number> {
       await yiwang.close();
       for (const [type, n] of Object.entries(counts)) process.stdout.write(`  ${type.padEnd(28)} ${n}\n`);
       return 0;
+    }
+    case 'audit': {
+      if (target !== 'verify') throw new Error('usage: yiwang audit verify [--tenant NAME]');
+      const db = await openDatabase(config);
+      await migrate(db);
+      const result = await runVerifyCommand(db, values.tenant, (line) => process.stdout.write(line + '\n'));
+      await db.close();
+      return result.ok ? 0 : 1;
     }
     default:
       process.stderr.write(`Unknown command '${command}'\n\n${USAGE}`);

@@ -46,6 +46,22 @@ describe.each(ENGINES)('bad input on %s: clear OperationOutcomes, nothing writte
     expect((await c.get('Patient?_total=accurate')).json().total).toBe(0);
   });
 
+  it('resident ID numbers must pass GB 11643 (check character, region, date)', async () => {
+    const c = await testClient(engine);
+    const withId = (value: string) => ({ resourceType: 'Patient', identifier: [{ system: 'urn:oid:2.16.156.10011.1.3', value }] });
+    expect((await c.request('POST', 'Patient', withId('11010519491231002X'))).statusCode).toBe(201);
+    const wrongCheck = await c.request('POST', 'Patient', withId('110105194912310021'));
+    expectOutcome(wrongCheck, 400, 'Patient.identifier[0].value');
+    expect(wrongCheck.json().issue[0].details.text).toMatch(/居民身份证号/);
+    expectOutcome(await c.request('POST', 'Patient', withId('990105194912310021')), 400, 'Patient.identifier[0].value');
+    expectOutcome(await c.request('POST', 'Patient', withId('12345')), 400, 'Patient.identifier[0].value');
+    // Other identifier systems are not ID numbers.
+    expect(
+      (await c.request('POST', 'Patient', { resourceType: 'Patient', identifier: [{ system: 'urn:hospital', value: '12345' }] }))
+        .statusCode,
+    ).toBe(201);
+  });
+
   it('bodies over the configured limit get 413', async () => {
     const c = await testClient(engine);
     const huge = {

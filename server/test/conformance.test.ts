@@ -68,7 +68,8 @@ function selfQuery(resource: Resource): [string, string][] {
   return q;
 }
 
-const toUrl = (type: string, q: [string, string][]) => `${type}?${q.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
+const toUrl = (type: string, q: [string, string][]) =>
+  `${type}?${q.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
 
 describe.skipIf(!hasSharedData)('official FHIR R4 examples', () => {
   loadDefinitions();
@@ -86,7 +87,11 @@ describe.skipIf(!hasSharedData)('official FHIR R4 examples', () => {
 
   it('accepts the great majority of the official examples as valid R4', () => {
     // The rejected ones are genuinely invalid (wrong codes, impossible values); the list is printed for review.
-    if (invalid.length) console.log(`rejected ${invalid.length} of ${examples.length} examples:\n` + invalid.map((i) => `  ${i.file}: ${i.reason.slice(0, 160)}`).join('\n'));
+    if (invalid.length)
+      console.log(
+        `rejected ${invalid.length} of ${examples.length} examples:\n` +
+          invalid.map((i) => `  ${i.file}: ${i.reason.slice(0, 160)}`).join('\n'),
+      );
     expect(examples.length).toBe(700);
     expect(valid.length).toBeGreaterThanOrEqual(650);
   });
@@ -117,7 +122,9 @@ describe.skipIf(!hasSharedData)('official FHIR R4 examples', () => {
           for (const clause of q.slice(1)) {
             const one = await c.get(toUrl(json.resourceType, [q[0], clause]));
             if (one.statusCode !== 200 || one.json().entry?.[0]?.resource?.id !== json.id) {
-              misses.push(`${file}: ${clause[0]}=${clause[1]} → ${one.statusCode} ${one.statusCode !== 200 ? one.body.slice(0, 200) : 'no match'}`);
+              misses.push(
+                `${file}: ${clause[0]}=${clause[1]} → ${one.statusCode} ${one.statusCode !== 200 ? one.body.slice(0, 200) : 'no match'}`,
+              );
             }
           }
         }
@@ -146,7 +153,9 @@ describe.skipIf(!hasSharedData)('Synthea patient bundles as transactions', () =>
       // One resident's whole record, paged.
       const first = bundles[0].json;
       const patientFullUrl = first.entry.find((e: any) => e.resource.resourceType === 'Patient').fullUrl;
-      const inCompartment = first.entry.filter((e: any) => JSON.stringify(e.resource).includes(patientFullUrl) || e.fullUrl === patientFullUrl).length;
+      const inCompartment = first.entry.filter(
+        (e: any) => JSON.stringify(e.resource).includes(patientFullUrl) || e.fullUrl === patientFullUrl,
+      ).length;
       const name = first.entry.find((e: any) => e.resource.resourceType === 'Patient').resource.name[0].family;
       const patient = (await c.get(`Patient?family:exact=${encodeURIComponent(name)}`)).json().entry[0].resource;
       let url: string | undefined = `Patient/${patient.id}/$everything?_count=50`;

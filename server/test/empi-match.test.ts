@@ -105,7 +105,7 @@ describe.each(ENGINES)('Patient/$match on %s', (engine) => {
   it('answers bad input with a located OperationOutcome', async () => {
     const badId = await match(params(resident('', '张', '三', '1950-03-01', 'male', '500119195003010018')));
     expect(badId.status).toBe(400);
-    expect(badId.json.issue[0].expression[0]).toBe('Parameters.parameter[0].resource.identifier[0].value');
+    expect(badId.json.issue[0].expression[0]).toBe('Parameters.parameter[0].resource.Patient.identifier[0].value');
     expect(badId.json.issue[0].details.text).toMatch(/check/i);
     expect((await match({ resourceType: 'Parameters', parameter: [] })).status).toBe(400);
     expect((await match(params({ resourceType: 'Observation', status: 'final', code: { text: 'x' } }))).status).toBe(400);

@@ -20,7 +20,10 @@ const PV1 = 'PV1|1|I|W1^0301^02||||||||||||||||V001|||||||||||||||||||||||||2024
 const adt = (...segments: string[]): string => segments.join('\r');
 
 /** Parses an ACK back and returns its parts for assertions. */
-function readAck(ack: string): { msg: Hl7Message; errs: Array<{ erl: string; code: string; severity: string; text: string; eld: string }> } {
+function readAck(ack: string): {
+  msg: Hl7Message;
+  errs: Array<{ erl: string; code: string; severity: string; text: string; eld: string }>;
+} {
   const msg = parseMessage(ack);
   const errs = msg.segments('ERR').map((e) => ({
     eld: e.field(1).raw,

@@ -210,7 +210,8 @@ function comparePatient(ours: Patient, theirs: Patient, msg: Hl7Message): void {
   for (const v of pidValues) expect(ourIds).toContain(v);
   for (const id of theirIds) {
     expect(ourIds).toContain(id.value);
-    if (id.system?.startsWith('urn:oid:')) expect(ours.identifier).toContainEqual(expect.objectContaining({ system: id.system, value: id.value }));
+    if (id.system?.startsWith('urn:oid:'))
+      expect(ours.identifier).toContainEqual(expect.objectContaining({ system: id.system, value: id.value }));
   }
 }
 
@@ -255,7 +256,19 @@ function compareObservations(ours: Observation[], theirs: Observation[]): number
   return compared;
 }
 
-const ADT_SAMPLES = ['ADT-A01-01', 'ADT-A01-02', 'ADT-A04-01', 'ADT-A04-02', 'ADT-A08-01', 'ADT-A08-02', 'ADT01-23', 'ADT01-28', 'ADT04-23', 'ADT04-251', 'ADT04-28'];
+const ADT_SAMPLES = [
+  'ADT-A01-01',
+  'ADT-A01-02',
+  'ADT-A04-01',
+  'ADT-A04-02',
+  'ADT-A08-01',
+  'ADT-A08-02',
+  'ADT01-23',
+  'ADT01-28',
+  'ADT04-23',
+  'ADT04-251',
+  'ADT04-28',
+];
 const ORU_SAMPLES = ['LAB-ORU-1', 'LAB-ORU-2', 'ORU-R01-RMGEAD', 'LRI_2.0-NG_CBC_Typ_Message', 'ORU-R01-01'];
 
 describe.skipIf(!haveData)('mapping agrees with microsoft/FHIR-Converter expected output', () => {
@@ -285,8 +298,7 @@ describe.skipIf(!haveData)('mapping agrees with microsoft/FHIR-Converter expecte
     if (r.kind !== 'merge') throw new Error('expected a merge');
     const expected = JSON.parse(readFileSync(join(MS, 'expected-fhir', `${name}-expected.json`), 'utf8')) as Bundle;
     const linkage = expected.entry!.map((e) => e.resource!).find((x) => x.resourceType === 'Linkage') as
-      | { item: Array<{ type: string; resource: { identifier?: Identifier } }> }
-      | undefined;
+      { item: Array<{ type: string; resource: { identifier?: Identifier } }> } | undefined;
     const theirPairs: string[][] = [];
     for (let i = 0; i < linkage!.item.length; i += 2) {
       theirPairs.push([linkage!.item[i]!.resource.identifier!.value!, linkage!.item[i + 1]!.resource.identifier!.value!]);
@@ -296,5 +308,7 @@ describe.skipIf(!haveData)('mapping agrees with microsoft/FHIR-Converter expecte
 });
 
 if (!haveData) {
-  console.warn(`HL7 v2 data-driven tests skipped: ${DATA} does not exist (CI always has ../shared/data; set YIWANG_SHARED_DATA to point elsewhere).`);
+  console.warn(
+    `HL7 v2 data-driven tests skipped: ${DATA} does not exist (CI always has ../shared/data; set YIWANG_SHARED_DATA to point elsewhere).`,
+  );
 }

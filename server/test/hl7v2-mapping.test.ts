@@ -1,4 +1,14 @@
-import type { Appointment, Bundle, BundleEntry, DiagnosticReport, Encounter, Observation, Patient, Resource, ServiceRequest } from '@medplum/fhirtypes';
+import type {
+  Appointment,
+  Bundle,
+  BundleEntry,
+  DiagnosticReport,
+  Encounter,
+  Observation,
+  Patient,
+  Resource,
+  ServiceRequest,
+} from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import {
   mapToBundle,
@@ -24,7 +34,18 @@ function msh(fields: Record<number, string>): string {
   return parts.join('|');
 }
 const header = (type: string, id: string, extra: Record<number, string> = {}): string =>
-  msh({ 3: 'HIS', 4: '南川区人民医院', 5: 'YIWANG', 6: '县域平台', 7: '20240315093000+0800', 9: type, 10: id, 11: 'P', 12: '2.5', ...extra });
+  msh({
+    3: 'HIS',
+    4: '南川区人民医院',
+    5: 'YIWANG',
+    6: '县域平台',
+    7: '20240315093000+0800',
+    9: type,
+    10: id,
+    11: 'P',
+    12: '2.5',
+    ...extra,
+  });
 
 const PID = seg('PID', {
   1: '1',
@@ -76,7 +97,9 @@ function expectConsistent(bundle: Bundle): void {
       return v;
     });
   }
-  const conditions = (bundle.entry ?? []).map((e) => (e.request?.method === 'PUT' ? e.request.url : `${e.request?.url}?${e.request?.ifNoneExist ?? e.fullUrl}`));
+  const conditions = (bundle.entry ?? []).map((e) =>
+    e.request?.method === 'PUT' ? e.request.url : `${e.request?.url}?${e.request?.ifNoneExist ?? e.fullUrl}`,
+  );
   expect(new Set(conditions).size).toBe(conditions.length);
 }
 
@@ -87,7 +110,11 @@ describe('ADT → Patient + Encounter', () => {
     const { resource: p, request } = one<Patient>(bundle, 'Patient');
     expect(request).toEqual({ method: 'PUT', url: 'Patient?identifier=urn:oid:1.2.156.112604.1.2.1|0012345' });
     expect(p!.identifier).toEqual([
-      expect.objectContaining({ system: 'urn:oid:1.2.156.112604.1.2.1', value: '0012345', type: { coding: [expect.objectContaining({ code: 'MR' })] } }),
+      expect.objectContaining({
+        system: 'urn:oid:1.2.156.112604.1.2.1',
+        value: '0012345',
+        type: { coding: [expect.objectContaining({ code: 'MR' })] },
+      }),
       expect.objectContaining({ system: RESIDENT_ID_SYSTEM, value: '500119198803150011', use: 'official' }),
     ]);
     expect(p!.name).toEqual([
@@ -98,8 +125,18 @@ describe('ADT → Patient + Encounter', () => {
     expect(p!.birthDate).toBe('1988-03-15');
     // Primitive extension (valid FHIR JSON, not modelled by @medplum/fhirtypes).
     const birthTime = (p as { _birthDate?: { extension?: Array<{ url: string; valueDateTime?: string }> } })._birthDate;
-    expect(birthTime?.extension?.[0]).toEqual({ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthTime', valueDateTime: '1988-03-15T08:30:00+08:00' });
-    expect(p!.address?.[0]).toMatchObject({ use: 'home', line: ['金佛大道1号', '东城街道'], city: '重庆市', district: '南川区', state: '重庆市', postalCode: '408400' });
+    expect(birthTime?.extension?.[0]).toEqual({
+      url: 'http://hl7.org/fhir/StructureDefinition/patient-birthTime',
+      valueDateTime: '1988-03-15T08:30:00+08:00',
+    });
+    expect(p!.address?.[0]).toMatchObject({
+      use: 'home',
+      line: ['金佛大道1号', '东城街道'],
+      city: '重庆市',
+      district: '南川区',
+      state: '重庆市',
+      postalCode: '408400',
+    });
     expect(p!.address?.[0]?.text).toBe('重庆市南川区金佛大道1号东城街道');
     expect(p!.telecom).toEqual([
       { system: 'phone', value: '+86 13800138000', use: 'mobile' },
@@ -125,10 +162,20 @@ describe('ADT → Patient + Encounter', () => {
     ]);
     const practitioners = entries(bundle, 'Practitioner');
     expect(practitioners.map((e) => e.request)).toEqual([
-      { method: 'POST', url: 'Practitioner', ifNoneExist: 'identifier=urn:yiwang:hl7v2:practitioner:%E5%8D%97%E5%B7%9D%E5%8C%BA%E4%BA%BA%E6%B0%91%E5%8C%BB%E9%99%A2|D001' },
-      { method: 'POST', url: 'Practitioner', ifNoneExist: 'identifier=urn:yiwang:hl7v2:practitioner:%E5%8D%97%E5%B7%9D%E5%8C%BA%E4%BA%BA%E6%B0%91%E5%8C%BB%E9%99%A2|D002' },
+      {
+        method: 'POST',
+        url: 'Practitioner',
+        ifNoneExist: 'identifier=urn:yiwang:hl7v2:practitioner:%E5%8D%97%E5%B7%9D%E5%8C%BA%E4%BA%BA%E6%B0%91%E5%8C%BB%E9%99%A2|D001',
+      },
+      {
+        method: 'POST',
+        url: 'Practitioner',
+        ifNoneExist: 'identifier=urn:yiwang:hl7v2:practitioner:%E5%8D%97%E5%B7%9D%E5%8C%BA%E4%BA%BA%E6%B0%91%E5%8C%BB%E9%99%A2|D002',
+      },
     ]);
-    expect(new URLSearchParams(practitioners[0]!.request!.ifNoneExist).get('identifier')).toBe('urn:yiwang:hl7v2:practitioner:南川区人民医院|D001');
+    expect(new URLSearchParams(practitioners[0]!.request!.ifNoneExist).get('identifier')).toBe(
+      'urn:yiwang:hl7v2:practitioner:南川区人民医院|D001',
+    );
     const loc = one(bundle, 'Location');
     expect(enc!.location?.[0]).toEqual({ location: { reference: loc.fullUrl, display: '内科一病区 0301 02' }, status: 'active' });
     expectConsistent(bundle);
@@ -146,7 +193,9 @@ describe('ADT → Patient + Encounter', () => {
     expect(status('A08')).toBe('in-progress');
     expect(status('A08', { 45: '20240320100000' })).toBe('finished');
     expect(status('A08', { 2: 'P', 44: '' })).toBe('planned');
-    const discharge = mapToBundle(parseMessage(adt('A03', seg('PV1', { 1: '1', 2: 'I', 3: 'W1^01^1', 19: 'V1', 44: '20240315090000', 45: '20240320100000' }))));
+    const discharge = mapToBundle(
+      parseMessage(adt('A03', seg('PV1', { 1: '1', 2: 'I', 3: 'W1^01^1', 19: 'V1', 44: '20240315090000', 45: '20240320100000' }))),
+    );
     const enc = one<Encounter>(discharge, 'Encounter').resource!;
     expect(enc.period).toEqual({ start: '2024-03-15T09:00:00+08:00', end: '2024-03-20T10:00:00+08:00' });
     expect(enc.location?.[0]?.status).toBe('completed');
@@ -177,7 +226,8 @@ describe('ADT → Patient + Encounter', () => {
   it('is idempotency-friendly: same message → same bundle; re-sent with a new control id → same conditions', () => {
     expect(mapToBundle(parseMessage(adt('A01')))).toEqual(bundle);
     const again = mapToBundle(parseMessage(adt('A08', PV1, PID, 'ADT999')));
-    const conditions = (b: Bundle): string[] => b.entry!.map((e) => `${e.request!.method} ${e.request!.url} ${e.request!.ifNoneExist ?? ''}`);
+    const conditions = (b: Bundle): string[] =>
+      b.entry!.map((e) => `${e.request!.method} ${e.request!.url} ${e.request!.ifNoneExist ?? ''}`);
     expect(conditions(again)).toEqual(conditions(bundle));
   });
 
@@ -185,7 +235,12 @@ describe('ADT → Patient + Encounter', () => {
     const r = mapToFhir(parseMessage(adt('A01', seg('PV1', { 1: '1', 2: 'I', 44: '20240315090000' }))));
     expect(r.kind).toBe('transaction');
     if (r.kind !== 'transaction') return;
-    expect(one<Encounter>(r.bundle, 'Encounter').request!.url).toBe('Encounter?identifier=urn:yiwang:hl7v2:visit-admit:南川区人民医院|0012345/20240315090000'.replace('南川区人民医院', encodeURIComponent('南川区人民医院')));
+    expect(one<Encounter>(r.bundle, 'Encounter').request!.url).toBe(
+      'Encounter?identifier=urn:yiwang:hl7v2:visit-admit:南川区人民医院|0012345/20240315090000'.replace(
+        '南川区人民医院',
+        encodeURIComponent('南川区人民医院'),
+      ),
+    );
     expect(r.warnings).toEqual([expect.stringMatching(/PV1-19/)]);
   });
 });
@@ -225,8 +280,28 @@ const ORU = [
   seg('PID', { 1: '1', 3: '0012345^^^NCRMYY^MR', 5: '张三', 7: '19880315', 8: 'M' }),
   seg('PV1', { 1: '1', 2: 'O', 3: '检验科', 19: 'V20240316002' }),
   seg('ORC', { 1: 'RE', 2: 'HIS-ORD-1^HIS', 3: 'LIS-20240316-0001^LIS' }),
-  seg('OBR', { 1: '1', 2: 'HIS-ORD-1^HIS', 3: 'LIS-20240316-0001^LIS', 4: 'CBC^血常规^L', 7: '20240316083000', 16: 'D002^王^五', 22: '20240316101000', 24: 'HM', 25: 'F' }),
-  seg('OBX', { 1: '1', 2: 'NM', 3: '6690-2^白细胞计数^LN', 5: '11.2', 6: '10\\S\\9/L', 7: '3.5-9.5', 8: 'H', 11: 'F', 14: '20240316095000' }),
+  seg('OBR', {
+    1: '1',
+    2: 'HIS-ORD-1^HIS',
+    3: 'LIS-20240316-0001^LIS',
+    4: 'CBC^血常规^L',
+    7: '20240316083000',
+    16: 'D002^王^五',
+    22: '20240316101000',
+    24: 'HM',
+    25: 'F',
+  }),
+  seg('OBX', {
+    1: '1',
+    2: 'NM',
+    3: '6690-2^白细胞计数^LN',
+    5: '11.2',
+    6: '10\\S\\9/L',
+    7: '3.5-9.5',
+    8: 'H',
+    11: 'F',
+    14: '20240316095000',
+  }),
   seg('OBX', { 1: '2', 2: 'NM', 3: '718-7^血红蛋白^LN', 5: '135', 6: 'g/L', 7: '130-175', 8: 'N', 11: 'F' }),
   seg('OBX', { 1: '3', 2: 'NM', 3: '777-3^血小板计数^LN', 5: '<5', 6: '10^9/L', 7: '125-350', 8: 'LL', 11: 'F' }),
   seg('OBX', { 1: '4', 2: 'SN', 3: '5902-2^凝血酶原时间^LN', 5: '>^120', 6: 's', 7: '<13', 8: '↑', 11: 'C' }),
@@ -246,13 +321,18 @@ describe('ORU^R01 → Observations + DiagnosticReport', () => {
   const o = (i: number): Observation => obs[i]!.resource!;
 
   it('validates with a warning for the comparator in an NM value', () => {
-    expect(validateMessage(msg).map((e) => [e.code, e.severity, e.location.segment, e.location.sequence, e.location.field])).toEqual([[102, 'W', 'OBX', 3, 5]]);
+    expect(validateMessage(msg).map((e) => [e.code, e.severity, e.location.segment, e.location.sequence, e.location.field])).toEqual([
+      [102, 'W', 'OBX', 3, 5],
+    ]);
   });
 
   it('maps one Observation per OBX, keyed by filler order number and set id', () => {
     expect(obs).toHaveLength(10);
     expect(obs.map((e) => e.resource!.identifier![0]!.value)).toEqual(Array.from({ length: 10 }, (_, i) => `LIS-20240316-0001-${i + 1}`));
-    expect(obs[0]!.request).toEqual({ method: 'PUT', url: 'Observation?identifier=urn:yiwang:hl7v2:obx:%E5%8D%97%E5%B7%9D%E5%8C%BA%E4%BA%BA%E6%B0%91%E5%8C%BB%E9%99%A2|LIS-20240316-0001-1' });
+    expect(obs[0]!.request).toEqual({
+      method: 'PUT',
+      url: 'Observation?identifier=urn:yiwang:hl7v2:obx:%E5%8D%97%E5%B7%9D%E5%8C%BA%E4%BA%BA%E6%B0%91%E5%8C%BB%E9%99%A2|LIS-20240316-0001-1',
+    });
     expect(o(0).code).toEqual({ coding: [{ system: 'http://loinc.org', code: '6690-2', display: '白细胞计数' }] });
     expect(o(0).status).toBe('final');
     expect(o(0).effectiveDateTime).toBe('2024-03-16T09:50:00+08:00');
@@ -279,7 +359,9 @@ describe('ORU^R01 → Observations + DiagnosticReport', () => {
     expect(o(3).interpretation?.[0]?.coding?.[0]?.code).toBe('H');
     expect(o(3).status).toBe('corrected');
     expect(o(4).valueString).toBe('淡黄色');
-    expect(o(5).valueCodeableConcept).toEqual({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0078', code: 'NEG', display: '阴性' }] });
+    expect(o(5).valueCodeableConcept).toEqual({
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0078', code: 'NEG', display: '阴性' }],
+    });
     expect(o(5).referenceRange).toEqual([{ text: '阴性' }]);
     expect(o(6).valueRatio).toEqual({ numerator: { value: 1 }, denominator: { value: 128 } });
     expect(o(6).status).toBe('preliminary');
@@ -302,11 +384,19 @@ describe('ORU^R01 → Observations + DiagnosticReport', () => {
     expect(dr.resource!.result?.map((r) => r.reference)).toEqual(obs.map((e) => e.fullUrl));
     expect(dr.resource!.category?.[0]?.coding?.[0]?.code).toBe('HM');
     const sr = one<ServiceRequest>(bundle, 'ServiceRequest');
-    expect(sr.request).toEqual({ method: 'POST', url: 'ServiceRequest', ifNoneExist: 'identifier=urn:yiwang:hl7v2:placer-order:HIS|HIS-ORD-1' });
+    expect(sr.request).toEqual({
+      method: 'POST',
+      url: 'ServiceRequest',
+      ifNoneExist: 'identifier=urn:yiwang:hl7v2:placer-order:HIS|HIS-ORD-1',
+    });
     expect(sr.resource!.status).toBe('completed');
     expect(dr.resource!.basedOn).toEqual([{ reference: sr.fullUrl }]);
     expect(o(0).basedOn).toEqual([{ reference: sr.fullUrl }]);
-    expect(one<Patient>(bundle, 'Patient').request).toEqual({ method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:yiwang:hl7v2:id:NCRMYY|0012345' });
+    expect(one<Patient>(bundle, 'Patient').request).toEqual({
+      method: 'POST',
+      url: 'Patient',
+      ifNoneExist: 'identifier=urn:yiwang:hl7v2:id:NCRMYY|0012345',
+    });
     expect(one<Encounter>(bundle, 'Encounter').request?.method).toBe('POST');
     expectConsistent(bundle);
   });
@@ -329,7 +419,12 @@ describe('ORU^R01 → Observations + DiagnosticReport', () => {
     const b = r.bundle;
     expect(entries(b, 'Patient')).toHaveLength(2);
     expect(entries(b, 'DiagnosticReport').map((e) => (e.resource as DiagnosticReport).result?.length)).toEqual([2, 1, 1]);
-    expect(entries<Observation>(b, 'Observation').map((e) => e.resource!.identifier![0]!.value)).toEqual(['F1-1', 'F1-1@5', 'F2-1', 'F3-1']);
+    expect(entries<Observation>(b, 'Observation').map((e) => e.resource!.identifier![0]!.value)).toEqual([
+      'F1-1',
+      'F1-1@5',
+      'F2-1',
+      'F3-1',
+    ]);
     const patients = entries(b, 'Patient').map((e) => e.fullUrl);
     expect(entries<Observation>(b, 'Observation').map((e) => patients.indexOf(e.resource!.subject!.reference!))).toEqual([0, 0, 0, 1]);
     expect(r.warnings).toEqual([expect.stringMatching(/repeats set id/)]);
@@ -380,7 +475,10 @@ describe('ORM^O01 / OML^O21 → ServiceRequest', () => {
       note: [{ text: '空腹' }],
     });
     expect(sr.identifier?.[0]).toMatchObject({ value: 'HIS-ORD-9', type: { coding: [{ code: 'PLAC' }] } });
-    expect(sr.reasonCode).toEqual([{ text: '头痛' }, { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'R51', display: '头痛' }] }]);
+    expect(sr.reasonCode).toEqual([
+      { text: '头痛' },
+      { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'R51', display: '头痛' }] },
+    ]);
     expect(sr.requester?.display).toBe('李四');
     expect(sr.encounter?.reference).toBe(one(b, 'Encounter').fullUrl);
     expect(srs[1]!.resource!.status).toBe('revoked');

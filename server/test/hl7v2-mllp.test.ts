@@ -5,7 +5,8 @@ import { MllpDecoder, mllpEncode, parseMessage, type MllpEvent } from '../src/pl
 const M1 = 'MSH|^~\\&|LIS|H|YW|P|20240316101500||ORU^R01|1|P|2.5\rPID|1||123||李四';
 const M2 = 'MSH|^~\\&|HIS|H|YW|P|20240316101600||ADT^A08|2|P|2.5\rPID|1||456||王五';
 
-const messages = (events: MllpEvent[]): string[] => events.filter((e) => e.type === 'message').map((e) => (e as { payload: Buffer }).payload.toString('utf8'));
+const messages = (events: MllpEvent[]): string[] =>
+  events.filter((e) => e.type === 'message').map((e) => (e as { payload: Buffer }).payload.toString('utf8'));
 const garbage = (events: MllpEvent[]): Array<{ text: string; reason: string }> =>
   events.flatMap((e) => (e.type === 'garbage' ? [{ text: e.bytes.toString('latin1'), reason: e.reason }] : []));
 
@@ -67,7 +68,13 @@ describe('MllpDecoder', () => {
 
   it('reports a frame cut by a new start block, and an unfinished frame at the end', () => {
     const d = new MllpDecoder();
-    const cut = Buffer.concat([Buffer.from([0x0b]), Buffer.from('MSH|partial'), mllpEncode(M1), Buffer.from([0x0b]), Buffer.from('MSH|unfinished')]);
+    const cut = Buffer.concat([
+      Buffer.from([0x0b]),
+      Buffer.from('MSH|partial'),
+      mllpEncode(M1),
+      Buffer.from([0x0b]),
+      Buffer.from('MSH|unfinished'),
+    ]);
     const events = d.push(cut);
     expect(garbage(events)).toEqual([{ text: 'MSH|partial', reason: 'unterminated' }]);
     expect(messages(events)).toEqual([M1]);
@@ -79,7 +86,11 @@ describe('MllpDecoder', () => {
     const body = Buffer.concat([Buffer.from([0x0b]), Buffer.from(M1), Buffer.from([0x1c]), mllpEncode(M2)]);
     expect(messages(new MllpDecoder().push(body))).toEqual([M1, M2]);
     const strict = new MllpDecoder({ lenientEnd: false });
-    const events = [...strict.push(Buffer.concat([Buffer.from([0x0b]), Buffer.from('A'), Buffer.from([0x1c]), Buffer.from('B'), Buffer.from([0x1c, 0x0d])]))];
+    const events = [
+      ...strict.push(
+        Buffer.concat([Buffer.from([0x0b]), Buffer.from('A'), Buffer.from([0x1c]), Buffer.from('B'), Buffer.from([0x1c, 0x0d])]),
+      ),
+    ];
     expect(messages(events)).toEqual(['A\x1cB']);
   });
 

@@ -20,7 +20,7 @@ describe.each(ENGINES)('FHIR search on %s', (engine) => {
         active: true,
         telecom: [{ system: 'phone', value: '13800000001' }],
         address: [{ city: '南川区', district: '大观镇' }],
-        identifier: [{ system: 'urn:oid:2.16.156.10011.1.3', value: '500119195003010011' }],
+        identifier: [{ system: 'urn:oid:2.16.156.10011.1.3', value: '500119195003010017' }],
       },
       {
         resourceType: 'Patient',

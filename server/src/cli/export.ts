@@ -1,9 +1,13 @@
-/** `yiwang export DIR`: one NDJSON file per resource type, current versions only, paged by id. */
+/**
+ * `yiwang export DIR`: one NDJSON file per resource type, current versions only, paged by id with the
+ * same page query as a system-level `$export`.
+ */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { exportPage, exportTypes } from '../platform/bulk/export.js';
 import type { Repository } from '../platform/fhir/repository.js';
-import { getTableModels } from '../platform/fhir/schema.js';
+import { getTableModel, type TableModel } from '../platform/fhir/schema.js';
 import { Progress } from './progress.js';
 
 const PAGE = 1000;
@@ -12,15 +16,12 @@ export async function exportAll(repo: Repository, dir: string, types?: string[])
   mkdirSync(dir, { recursive: true });
   const counts: Record<string, number> = {};
   const progress = new Progress('exporting');
-  for (const model of getTableModels().values()) {
-    if (types && !types.includes(model.resourceType)) continue;
+  for (const type of exportTypes({ level: 'system', types })) {
+    const model = getTableModel(type) as TableModel;
     let after = '';
     let out: ReturnType<typeof createWriteStream> | undefined;
     for (;;) {
-      const rows = await repo.query<{ id: string; content: string }>(
-        `SELECT id, content FROM ${model.table} WHERE tenant = $1 AND NOT deleted AND id > $2 ORDER BY id LIMIT ${PAGE}`,
-        [repo.tenant, after],
-      );
+      const rows = await exportPage(repo, { level: 'system' }, model, after, PAGE);
       if (!rows.length) break;
       out ??= createWriteStream(join(dir, `${model.resourceType}.ndjson`));
       for (const r of rows) if (!out.write(r.content + '\n')) await once(out, 'drain');

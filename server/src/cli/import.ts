@@ -1,15 +1,18 @@
 /**
  * `yiwang import FILE|DIR`: loads FHIR Bundle JSON (transaction, batch, collection, searchset), single
  * resources and NDJSON into the store. Transaction bundles are atomic; NDJSON lines are written in
- * chunks, and a bad line is reported with its number and reason without stopping the others.
+ * chunks by the loader `$import` uses, and a bad line is reported with its number and reason without
+ * stopping the others.
  */
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { loadChunk, writeResources, type NdjsonLine } from '../platform/bulk/ndjson.js';
 import { FhirError } from '../platform/fhir/outcomes.js';
 import type { Repository } from '../platform/fhir/repository.js';
 import { processBundle } from '../platform/fhir/transaction.js';
+import { validateIncoming } from '../platform/fhir/validate.js';
 import { Progress } from './progress.js';
 
 export interface ImportSummary {
@@ -42,49 +45,26 @@ function message(err: unknown): string {
 
 /** Writes resources keeping their ids (update-or-create), in one transaction per chunk. */
 async function writeChunk(repo: Repository, resources: Resource[]): Promise<void> {
-  await repo.withTransaction(async (tx) => {
-    for (const r of resources) {
-      if (r.id) await tx.update(r.resourceType, r.id, r);
-      else await tx.create(r);
-    }
-  });
+  const valid = resources.map((r) => validateIncoming(r));
+  await repo.withTransaction((tx) => writeResources(tx, valid));
 }
 
 async function importNdjson(repo: Repository, file: string, summary: ImportSummary, progress: Progress): Promise<void> {
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let chunk: { line: number; resource: Resource }[] = [];
+  let chunk: NdjsonLine[] = [];
+  // The same chunk loader as $import: update-or-create by id, multi-row INSERTs, bad lines reported.
   const flush = async (): Promise<void> => {
     if (!chunk.length) return;
-    try {
-      await writeChunk(
-        repo,
-        chunk.map((c) => c.resource),
-      );
-      for (const c of chunk) count(summary, c.resource.resourceType);
-    } catch {
-      // One bad resource must not sink its neighbours: retry the chunk line by line to find it.
-      for (const c of chunk) {
-        try {
-          await writeChunk(repo, [c.resource]);
-          count(summary, c.resource.resourceType);
-        } catch (err) {
-          summary.errors.push({ file, line: c.line, message: message(err) });
-        }
-      }
-    }
+    const result = await loadChunk(repo, chunk, { state: undefined });
+    for (const r of result.loaded) count(summary, r.resourceType);
+    for (const e of result.errors) summary.errors.push({ file, line: e.line, message: e.message });
     progress.add(chunk.length);
     chunk = [];
   };
   let lineNo = 0;
   for await (const line of lines) {
     lineNo++;
-    if (!line.trim()) continue;
-    try {
-      chunk.push({ line: lineNo, resource: JSON.parse(line) as Resource });
-    } catch (err) {
-      summary.errors.push({ file, line: lineNo, message: `Malformed JSON: ${(err as Error).message}` });
-      continue;
-    }
+    chunk.push({ line: lineNo, text: line });
     if (chunk.length >= CHUNK) await flush();
   }
   await flush();

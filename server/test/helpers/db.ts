@@ -4,6 +4,7 @@
  * never truncate tables and never see each other's data.
  */
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, type YiwangApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -27,6 +28,7 @@ export function sharedApp(engine: Engine): Promise<YiwangApp> {
         YIWANG_BODY_LIMIT: String(2 * 1024 * 1024),
         LOG_LEVEL: 'silent',
         YIWANG_TEST_TENANT_HEADER: '1',
+        YIWANG_IMPORT_DIRS: tmpdir(),
       },
     );
     app = buildApp(config, { logger: false });

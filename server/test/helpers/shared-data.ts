@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SHARED_DATA = process.env.YIWANG_SHARED_DATA ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'data');
+export const SHARED_DATA =
+  process.env.YIWANG_SHARED_DATA ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'data');
 
 export function sharedPath(...parts: string[]): string {
   return join(SHARED_DATA, ...parts);

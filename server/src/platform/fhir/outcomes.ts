@@ -28,7 +28,6 @@ export const notFound = (text: string): FhirError => new FhirError(404, [issue('
 export const gone = (text: string): FhirError => new FhirError(410, [issue('deleted', text)]);
 export const conflict = (text: string): FhirError => new FhirError(409, [issue('conflict', text)]);
 export const preconditionFailed = (text: string): FhirError => new FhirError(412, [issue('conflict', text)]);
-export const tooLarge = (text: string): FhirError => new FhirError(413, [issue('too-costly', text)]);
 export const unprocessable = (text: string, expression?: string): FhirError => new FhirError(422, [issue('processing', text, expression)]);
 export const invalidResource = (issues: OperationOutcomeIssue[]): FhirError => new FhirError(400, issues);
 

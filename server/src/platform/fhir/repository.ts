@@ -9,7 +9,7 @@ import { applyPatch, type Operation } from 'rfc6902';
 import type { Database, Queryable, QueryOptions } from '../db/database.js';
 import { systemAccess, type AccessFilter } from './access.js';
 import { extractSearchValues } from './extract.js';
-import { badRequest, conflict, FhirError, gone, notFound, preconditionFailed, unprocessable } from './outcomes.js';
+import { badRequest, conflict, gone, notFound, preconditionFailed, unprocessable } from './outcomes.js';
 import { insertRows, updateRow, type ResourceRow } from './rows.js';
 import { getTableModel, type TableModel } from './schema.js';
 import { pgTimestampToIso, SqlParams } from './sql.js';
@@ -82,10 +82,6 @@ export class Repository {
       await repo.flush();
       return result;
     });
-  }
-
-  get inTransaction(): boolean {
-    return !this.database;
   }
 
   /** Writes buffered new resources; called before any read so a transaction sees its own writes. */
@@ -270,7 +266,6 @@ export class Repository {
     } catch (err) {
       // Two creates of one new id racing: the loser sees a unique violation; tell the client plainly.
       if ((err as { code?: string }).code === '23505') throw conflict('Concurrent write of the same resource; retry');
-      if (err instanceof FhirError) throw err;
       throw err;
     }
   }

@@ -9,7 +9,15 @@
  * should encode it with `encodeText(ack, message.charset)` before sending.
  */
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_ENCODING, charsetFromMsh18, checkEncodingCharacters, decodeBytes, encodingCharactersText, escapeValue, type EncodingCharacters } from './encoding.js';
+import {
+  DEFAULT_ENCODING,
+  charsetFromMsh18,
+  checkEncodingCharacters,
+  decodeBytes,
+  encodingCharactersText,
+  escapeValue,
+  type EncodingCharacters,
+} from './encoding.js';
 import { formatHl7DateTime } from './datetime.js';
 import { HL7_ERROR_TEXT, ParseError, type Hl7ErrorCode, type Hl7Issue, type Hl7Location } from './errors.js';
 import type { Hl7Message } from './message.js';
@@ -130,7 +138,14 @@ function versionBefore25(version: string): boolean {
 
 function erl(l: Hl7Location | undefined, enc: EncodingCharacters): string {
   if (!l || !l.segment) return '';
-  const parts = [l.segment, l.sequence ?? 1, l.field ?? '', l.repetition ?? (l.field !== undefined ? 1 : ''), l.component ?? '', l.subcomponent ?? ''];
+  const parts = [
+    l.segment,
+    l.sequence ?? 1,
+    l.field ?? '',
+    l.repetition ?? (l.field !== undefined ? 1 : ''),
+    l.component ?? '',
+    l.subcomponent ?? '',
+  ];
   return trimTrailing(parts.map((p) => escapeValue(String(p), enc))).join(enc.component);
 }
 
@@ -147,9 +162,15 @@ function errSegment(issue: Hl7Issue, enc: EncodingCharacters, old: boolean): str
   const e = (s: string): string => escapeValue(s.replace(/[\r\n]+/g, ' '), enc);
   const fields: string[] = ['ERR'];
   // ERR-1 (ELD, up to v2.4): segment ^ sequence ^ field ^ code&text&HL70357
-  fields[1] = old && issue.location
-    ? [e(issue.location.segment), issue.location.sequence ?? 1, issue.location.field ?? '', [code, e(codeText), 'HL70357'].join(enc.subcomponent)].join(enc.component)
-    : '';
+  fields[1] =
+    old && issue.location
+      ? [
+          e(issue.location.segment),
+          issue.location.sequence ?? 1,
+          issue.location.field ?? '',
+          [code, e(codeText), 'HL70357'].join(enc.subcomponent),
+        ].join(enc.component)
+      : '';
   fields[2] = erl(issue.location, enc);
   fields[3] = [String(code), e(codeText), 'HL70357'].join(enc.component);
   fields[4] = issue.severity ?? 'E';
@@ -231,7 +252,10 @@ export interface AcceptResult {
  * Parse + validate + acknowledge in one step, for receivers (MLLP listener, POST /hl7/v2):
  * when `code` is 'AA' the message can be mapped; otherwise send `ack` and stop.
  */
-export function acceptMessage(input: Buffer | Uint8Array | string, options: ParseOptions & Omit<AckOptions, 'code' | 'errors'> = {}): AcceptResult {
+export function acceptMessage(
+  input: Buffer | Uint8Array | string,
+  options: ParseOptions & Omit<AckOptions, 'code' | 'errors'> = {},
+): AcceptResult {
   let message: Hl7Message;
   try {
     message = parseMessage(input, options);

@@ -46,7 +46,8 @@ export function parseHl7DateTime(value: string, kind: 'TS' | 'DT' = 'TS'): Hl7Da
     if (m[8]) dt.offset = m[8];
   }
   if (dt.month !== undefined && (dt.month < 1 || dt.month > 12)) return `'${v}': month ${m[2]} is out of range`;
-  if (dt.day !== undefined && (dt.day < 1 || dt.day > daysIn(dt.year, dt.month!))) return `'${v}': day ${m[3]} does not exist in that month`;
+  if (dt.day !== undefined && (dt.day < 1 || dt.day > daysIn(dt.year, dt.month!)))
+    return `'${v}': day ${m[3]} does not exist in that month`;
   if (dt.hour !== undefined && dt.hour > 23) return `'${v}': hour ${m[4]} is out of range`;
   if (dt.minute !== undefined && dt.minute > 59) return `'${v}': minute ${m[5]} is out of range`;
   if (dt.second !== undefined && dt.second > 59) return `'${v}': second ${m[6]} is out of range`;

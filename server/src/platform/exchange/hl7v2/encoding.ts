@@ -168,7 +168,10 @@ export function escapeValue(value: string, enc: EncodingCharacters = DEFAULT_ENC
 
 /** iconv-lite names of the character sets we decode; `undefined` when not supported. */
 export function charsetFromMsh18(value: string): string | undefined {
-  const v = value.trim().toUpperCase().replace(/[\s_]+/g, ' ');
+  const v = value
+    .trim()
+    .toUpperCase()
+    .replace(/[\s_]+/g, ' ');
   if (v === '') return undefined;
   const compact = v.replace(/[\s-]/g, '');
   if (compact === 'ASCII' || compact === 'USASCII') return 'ascii';

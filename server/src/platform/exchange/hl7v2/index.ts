@@ -8,7 +8,15 @@
  *   send(mllpEncode(r.ack, r.message?.charset));     // ACK in the sender's character set
  */
 export { ackCodeFor, acceptMessage, buildAck, recoverHeader, type AcceptResult, type AckCode, type AckOptions } from './ack.js';
-export { checkHl7DateTime, formatHl7DateTime, parseHl7DateTime, toFhirDate, toFhirDateTime, toFhirInstant, type Hl7DateTime } from './datetime.js';
+export {
+  checkHl7DateTime,
+  formatHl7DateTime,
+  parseHl7DateTime,
+  toFhirDate,
+  toFhirDateTime,
+  toFhirInstant,
+  type Hl7DateTime,
+} from './datetime.js';
 export {
   DEFAULT_ENCODING,
   charsetFromMsh18,
@@ -18,7 +26,16 @@ export {
   unescapeValue,
   type EncodingCharacters,
 } from './encoding.js';
-export { HL7_ERROR_TEXT, Hl7ErrorCode, ParseError, formatLocation, isParseError, type Hl7Issue, type Hl7Location, type Hl7Severity } from './errors.js';
+export {
+  HL7_ERROR_TEXT,
+  Hl7ErrorCode,
+  ParseError,
+  formatLocation,
+  isParseError,
+  type Hl7Issue,
+  type Hl7Location,
+  type Hl7Severity,
+} from './errors.js';
 export { mapPatient, type MergeInstruction, type PatientMerge } from './map-adt.js';
 export { isChineseResidentId, splitChineseName, stableUuid, RESIDENT_ID_SYSTEM, type MapOptions } from './map-common.js';
 export { referenceRange } from './map-oru.js';

@@ -52,17 +52,43 @@ import {
 import type { Hl7Segment } from './message.js';
 
 const GENDER: Record<string, Patient['gender']> = {
-  M: 'male', F: 'female', O: 'other', A: 'other', X: 'other', U: 'unknown', N: 'unknown',
-  '1': 'male', '2': 'female', '0': 'unknown', '9': 'unknown', 男: 'male', 女: 'female',
+  M: 'male',
+  F: 'female',
+  O: 'other',
+  A: 'other',
+  X: 'other',
+  U: 'unknown',
+  N: 'unknown',
+  '1': 'male',
+  '2': 'female',
+  '0': 'unknown',
+  '9': 'unknown',
+  男: 'male',
+  女: 'female',
 };
 
 const MARITAL_V3 = 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus';
 const MARITAL: Record<string, [string, string]> = {
-  A: ['L', 'Legally Separated'], E: ['L', 'Legally Separated'], B: ['U', 'unmarried'], C: ['T', 'Domestic partner'],
-  G: ['T', 'Domestic partner'], P: ['T', 'Domestic partner'], R: ['T', 'Domestic partner'], D: ['D', 'Divorced'],
-  I: ['I', 'Interlocutory'], M: ['M', 'Married'], N: ['A', 'Annulled'], S: ['S', 'Never Married'], W: ['W', 'Widowed'],
-  '10': ['S', 'Never Married'], '20': ['M', 'Married'], '21': ['M', 'Married'], '22': ['M', 'Married'], '23': ['M', 'Married'],
-  '30': ['W', 'Widowed'], '40': ['D', 'Divorced'],
+  A: ['L', 'Legally Separated'],
+  E: ['L', 'Legally Separated'],
+  B: ['U', 'unmarried'],
+  C: ['T', 'Domestic partner'],
+  G: ['T', 'Domestic partner'],
+  P: ['T', 'Domestic partner'],
+  R: ['T', 'Domestic partner'],
+  D: ['D', 'Divorced'],
+  I: ['I', 'Interlocutory'],
+  M: ['M', 'Married'],
+  N: ['A', 'Annulled'],
+  S: ['S', 'Never Married'],
+  W: ['W', 'Widowed'],
+  '10': ['S', 'Never Married'],
+  '20': ['M', 'Married'],
+  '21': ['M', 'Married'],
+  '22': ['M', 'Married'],
+  '23': ['M', 'Married'],
+  '30': ['W', 'Widowed'],
+  '40': ['D', 'Divorced'],
 };
 
 export interface MappedPatient {
@@ -99,7 +125,10 @@ export function patientIdentifiers(pid: Hl7Segment, ctx: MapContext): Identifier
 
 export function mapPatient(pid: Hl7Segment, ctx: MapContext): MappedPatient {
   const identifier = patientIdentifiers(pid, ctx);
-  const names = pid.field(5).values.map((r) => personName(r)).filter((n): n is HumanName => !!n);
+  const names = pid
+    .field(5)
+    .values.map((r) => personName(r))
+    .filter((n): n is HumanName => !!n);
   const birth = pid.get(7).trim();
   const birthDate = ctx.date(birth);
   const extension: Extension[] = [];
@@ -154,8 +183,13 @@ export function patientEntry(pid: Hl7Segment, ctx: MapContext, method: 'PUT' | '
 
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const CLASS: Record<string, [string, string]> = {
-  E: ['EMER', 'emergency'], I: ['IMP', 'inpatient encounter'], O: ['AMB', 'ambulatory'], P: ['PRENC', 'pre-admission'],
-  R: ['AMB', 'ambulatory'], B: ['IMP', 'inpatient encounter'], C: ['AMB', 'ambulatory'],
+  E: ['EMER', 'emergency'],
+  I: ['IMP', 'inpatient encounter'],
+  O: ['AMB', 'ambulatory'],
+  P: ['PRENC', 'pre-admission'],
+  R: ['AMB', 'ambulatory'],
+  B: ['IMP', 'inpatient encounter'],
+  C: ['AMB', 'ambulatory'],
 };
 
 export function encounterClass(code: string): Encounter['class'] {
@@ -227,7 +261,10 @@ export function encounterEntry(
     for (const rep of pv1.field(field).values) {
       const individual = practitionerRef(rep, ctx);
       if (individual) {
-        participant.push({ type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code, display }] }], individual });
+        participant.push({
+          type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code, display }] }],
+          individual,
+        });
       }
     }
   }

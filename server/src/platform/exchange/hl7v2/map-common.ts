@@ -227,8 +227,45 @@ export function isChineseResidentId(value: string): boolean {
 }
 
 const KNOWN_0203 = new Set([
-  'AN', 'BA', 'BR', 'DL', 'DN', 'DR', 'EI', 'EN', 'FILL', 'GL', 'HC', 'JHN', 'LN', 'MA', 'MC', 'MD', 'MR', 'NH', 'NI', 'NPI',
-  'PEN', 'PGN', 'PI', 'PLAC', 'PN', 'PPN', 'PRN', 'PT', 'RRI', 'SB', 'SN', 'SR', 'SS', 'TAX', 'U', 'UPIN', 'VN', 'WC', 'XX',
+  'AN',
+  'BA',
+  'BR',
+  'DL',
+  'DN',
+  'DR',
+  'EI',
+  'EN',
+  'FILL',
+  'GL',
+  'HC',
+  'JHN',
+  'LN',
+  'MA',
+  'MC',
+  'MD',
+  'MR',
+  'NH',
+  'NI',
+  'NPI',
+  'PEN',
+  'PGN',
+  'PI',
+  'PLAC',
+  'PN',
+  'PPN',
+  'PRN',
+  'PT',
+  'RRI',
+  'SB',
+  'SN',
+  'SR',
+  'SS',
+  'TAX',
+  'U',
+  'UPIN',
+  'VN',
+  'WC',
+  'XX',
 ]);
 
 export function v2IdentifierType(code: string, text?: string): CodeableConcept | undefined {
@@ -307,8 +344,22 @@ export function splitChineseName(full: string): { family: string; given?: string
 }
 
 const NAME_USE: Record<string, HumanName['use']> = {
-  L: 'official', D: 'usual', A: 'usual', B: 'official', C: 'official', I: 'official', M: 'maiden', N: 'nickname',
-  NB: 'temp', P: 'usual', R: 'official', S: 'anonymous', T: 'usual', TEMP: 'temp', BAD: 'old', U: undefined,
+  L: 'official',
+  D: 'usual',
+  A: 'usual',
+  B: 'official',
+  C: 'official',
+  I: 'official',
+  M: 'maiden',
+  N: 'nickname',
+  NB: 'temp',
+  P: 'usual',
+  R: 'official',
+  S: 'anonymous',
+  T: 'usual',
+  TEMP: 'temp',
+  BAD: 'old',
+  U: undefined,
 };
 
 /**
@@ -317,12 +368,21 @@ const NAME_USE: Record<string, HumanName['use']> = {
  */
 export function personName(rep: Hl7Repetition, offset = 0): HumanName | undefined {
   let family = t(rep.component(1 + offset, 1)) ?? '';
-  let given = [t(rep.component(2 + offset)), ...(rep.component(3 + offset).trim() ? rep.component(3 + offset).trim().split(/\s+/) : [])].filter(
-    (g): g is string => !!g,
-  );
+  let given = [
+    t(rep.component(2 + offset)),
+    ...(rep.component(3 + offset).trim()
+      ? rep
+          .component(3 + offset)
+          .trim()
+          .split(/\s+/)
+      : []),
+  ].filter((g): g is string => !!g);
   const suffix = [t(rep.component(4 + offset)), t(rep.component(6 + offset))].filter((s): s is string => !!s);
   const prefix = [t(rep.component(5 + offset))].filter((s): s is string => !!s);
-  const typeCode = rep.component(7 + offset).trim().toUpperCase();
+  const typeCode = rep
+    .component(7 + offset)
+    .trim()
+    .toUpperCase();
   if (!family && given.length === 0) return undefined;
   let text: string | undefined;
   if (hasCjk(family + given.join(''))) {
@@ -346,8 +406,15 @@ export function personName(rep: Hl7Repetition, offset = 0): HumanName | undefine
 // ---------------------------------------------------------------------------------------------
 
 const ADDRESS_USE: Record<string, Pick<Address, 'use' | 'type'>> = {
-  H: { use: 'home' }, P: { use: 'home' }, B: { use: 'work' }, O: { use: 'work' }, C: { use: 'temp' }, BA: { use: 'old' },
-  M: { type: 'postal' }, SH: { type: 'postal' }, RH: { use: 'home' },
+  H: { use: 'home' },
+  P: { use: 'home' },
+  B: { use: 'work' },
+  O: { use: 'work' },
+  C: { use: 'temp' },
+  BA: { use: 'old' },
+  M: { type: 'postal' },
+  SH: { type: 'postal' },
+  RH: { use: 'home' },
 };
 
 /** XAD: 1 street (SAD.1), 2 other designation, 3 city, 4 state/province, 5 zip, 6 country, 7 type, 9 county. */
@@ -383,7 +450,9 @@ export function contactPoint(rep: Hl7Repetition, defaultUse: ContactPoint['use']
     const value = email ?? t(rep.component(1));
     return value ? { system: 'email', value, use: useCode === 'WPN' ? 'work' : defaultUse === 'work' ? 'work' : 'home' } : undefined;
   }
-  const composed = [t(rep.component(5)) ? `+${rep.component(5).trim()}` : '', rep.component(6).trim(), rep.component(7).trim()].filter(Boolean).join(' ');
+  const composed = [t(rep.component(5)) ? `+${rep.component(5).trim()}` : '', rep.component(6).trim(), rep.component(7).trim()]
+    .filter(Boolean)
+    .join(' ');
   const ext = t(rep.component(8));
   const value = t(rep.component(12)) ?? t(rep.component(1)) ?? (composed ? composed + (ext ? ` ext ${ext}` : '') : undefined);
   if (!value) return undefined;
@@ -445,7 +514,9 @@ export function codeableConcept(rep: Hl7Repetition, ctx: MapContext): CodeableCo
   ] as const) {
     const code = t(rep.component(c));
     if (!code) continue;
-    coding.push(clean<Coding>({ system: codeSystemUri(rep.component(s), ctx), version: t(rep.component(v)), code, display: t(rep.component(d)) }));
+    coding.push(
+      clean<Coding>({ system: codeSystemUri(rep.component(s), ctx), version: t(rep.component(v)), code, display: t(rep.component(d)) }),
+    );
   }
   const original = t(rep.component(9));
   const text = original ?? (coding.length === 0 ? t(rep.component(2)) : undefined);
@@ -467,7 +538,8 @@ export function practitionerRef(rep: Hl7Repetition, ctx: MapContext): Reference<
   const name = personName(rep, 1);
   const display = name ? (name.text ?? [...(name.given ?? []), name.family].filter(Boolean).join(' ')) : id;
   if (!id) return display ? { display } : undefined;
-  const sys = universalIdSystem(rep.component(9, 2), rep.component(9, 3)) ?? ctx.localSystem('practitioner', rep.component(9, 1) || ctx.sender);
+  const sys =
+    universalIdSystem(rep.component(9, 2), rep.component(9, 3)) ?? ctx.localSystem('practitioner', rep.component(9, 1) || ctx.sender);
   const identifier = clean<Identifier>({ type: v2IdentifierType(rep.component(13)), system: sys, value: id });
   const practitioner: Practitioner = clean({ resourceType: 'Practitioner', identifier: [identifier], name: name ? [name] : undefined });
   const fullUrl = ctx.builder.add(practitioner, 'POST', identifierQuery(identifier));
@@ -488,7 +560,9 @@ export function locationRef(rep: Hl7Repetition, ctx: MapContext): Reference<Loca
     identifier: [identifier],
     name,
     mode: 'instance',
-    physicalType: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: physical[0]!, display: physical[1]! }] },
+    physicalType: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: physical[0]!, display: physical[1]! }],
+    },
   };
   const fullUrl = ctx.builder.add(location, 'POST', identifierQuery(identifier));
   return { reference: fullUrl, display: name };

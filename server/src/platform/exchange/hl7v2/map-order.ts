@@ -40,13 +40,45 @@ export interface OrderGroup {
 }
 
 const ORDER_STATUS: Record<string, ServiceRequest['status']> = {
-  A: 'active', IP: 'active', SC: 'active', CM: 'completed', CA: 'revoked', DC: 'revoked', RP: 'revoked', HD: 'on-hold', ER: 'entered-in-error',
+  A: 'active',
+  IP: 'active',
+  SC: 'active',
+  CM: 'completed',
+  CA: 'revoked',
+  DC: 'revoked',
+  RP: 'revoked',
+  HD: 'on-hold',
+  ER: 'entered-in-error',
 };
 const ORDER_CONTROL: Record<string, ServiceRequest['status']> = {
-  NW: 'active', OK: 'active', XO: 'active', XX: 'active', XR: 'active', RL: 'active', RP: 'active', RO: 'active', SN: 'active',
-  CA: 'revoked', OC: 'revoked', CR: 'revoked', DC: 'revoked', OD: 'revoked', DR: 'revoked', HD: 'on-hold', OH: 'on-hold', HR: 'on-hold',
+  NW: 'active',
+  OK: 'active',
+  XO: 'active',
+  XX: 'active',
+  XR: 'active',
+  RL: 'active',
+  RP: 'active',
+  RO: 'active',
+  SN: 'active',
+  CA: 'revoked',
+  OC: 'revoked',
+  CR: 'revoked',
+  DC: 'revoked',
+  OD: 'revoked',
+  DR: 'revoked',
+  HD: 'on-hold',
+  OH: 'on-hold',
+  HR: 'on-hold',
 };
-const PRIORITY: Record<string, ServiceRequest['priority']> = { S: 'stat', A: 'asap', T: 'asap', P: 'urgent', R: 'routine', C: 'routine', PRN: 'routine' };
+const PRIORITY: Record<string, ServiceRequest['priority']> = {
+  S: 'stat',
+  A: 'asap',
+  T: 'asap',
+  P: 'urgent',
+  R: 'routine',
+  C: 'routine',
+  PRN: 'routine',
+};
 
 export function orderStatus(orc: Hl7Segment | undefined, fallback: ServiceRequest['status']): ServiceRequest['status'] {
   if (!orc) return fallback;
@@ -181,7 +213,11 @@ export function forEachOrder(
         break;
       case 'NTE':
         if (order && (last === 'ORC' || last === 'OBR' || last === 'TQ1')) {
-          const text = seg.field(3).repetitions.map((r) => r.value).join('\n').trim();
+          const text = seg
+            .field(3)
+            .repetitions.map((r) => r.value)
+            .join('\n')
+            .trim();
           if (text) order.notes.push(text);
         }
         break;

@@ -52,42 +52,182 @@ import { orderIdentifiers, serviceRequestEntry, type OrderGroup } from './map-or
 import type { Hl7Repetition, Hl7Segment } from './message.js';
 
 const OBS_STATUS: Record<string, Observation['status']> = {
-  F: 'final', C: 'corrected', P: 'preliminary', R: 'preliminary', S: 'preliminary', I: 'registered', O: 'registered',
-  D: 'entered-in-error', W: 'entered-in-error', X: 'cancelled', U: 'final', N: 'final',
+  F: 'final',
+  C: 'corrected',
+  P: 'preliminary',
+  R: 'preliminary',
+  S: 'preliminary',
+  I: 'registered',
+  O: 'registered',
+  D: 'entered-in-error',
+  W: 'entered-in-error',
+  X: 'cancelled',
+  U: 'final',
+  N: 'final',
 };
 const REPORT_STATUS: Record<string, DiagnosticReport['status']> = {
-  F: 'final', C: 'corrected', P: 'preliminary', A: 'partial', R: 'partial', O: 'registered', I: 'registered', S: 'registered', X: 'cancelled',
+  F: 'final',
+  C: 'corrected',
+  P: 'preliminary',
+  A: 'partial',
+  R: 'partial',
+  O: 'registered',
+  I: 'registered',
+  S: 'registered',
+  X: 'cancelled',
 };
 
 const INTERPRETATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
 const INTERPRETATIONS: Record<string, string> = {
-  L: 'Low', H: 'High', LL: 'Critical low', HH: 'Critical high', '<': 'Off scale low', '>': 'Off scale high', N: 'Normal', A: 'Abnormal',
-  AA: 'Critical abnormal', U: 'Significant change up', D: 'Significant change down', B: 'Better', W: 'Worse', S: 'Susceptible',
-  R: 'Resistant', I: 'Intermediate', MS: 'moderately susceptible', VS: 'very susceptible', POS: 'Positive', NEG: 'Negative',
-  IND: 'Indeterminate', DET: 'Detected', ND: 'Not detected', E: 'Equivocal', NR: 'Non-reactive', RR: 'Reactive', WR: 'Weakly reactive',
-  EX: 'outside threshold', HU: 'Significantly high', LU: 'Significantly low', CAR: 'Carrier', SDD: 'Susceptible-dose dependent',
-  NS: 'Non-susceptible', QCF: 'Quality control failure', TOX: 'Cytotoxic substance present', EXP: 'Expected', UNE: 'Unexpected',
+  L: 'Low',
+  H: 'High',
+  LL: 'Critical low',
+  HH: 'Critical high',
+  '<': 'Off scale low',
+  '>': 'Off scale high',
+  N: 'Normal',
+  A: 'Abnormal',
+  AA: 'Critical abnormal',
+  U: 'Significant change up',
+  D: 'Significant change down',
+  B: 'Better',
+  W: 'Worse',
+  S: 'Susceptible',
+  R: 'Resistant',
+  I: 'Intermediate',
+  MS: 'moderately susceptible',
+  VS: 'very susceptible',
+  POS: 'Positive',
+  NEG: 'Negative',
+  IND: 'Indeterminate',
+  DET: 'Detected',
+  ND: 'Not detected',
+  E: 'Equivocal',
+  NR: 'Non-reactive',
+  RR: 'Reactive',
+  WR: 'Weakly reactive',
+  EX: 'outside threshold',
+  HU: 'Significantly high',
+  LU: 'Significantly low',
+  CAR: 'Carrier',
+  SDD: 'Susceptible-dose dependent',
+  NS: 'Non-susceptible',
+  QCF: 'Quality control failure',
+  TOX: 'Cytotoxic substance present',
+  EXP: 'Expected',
+  UNE: 'Unexpected',
 };
 /** Flags Chinese LIS systems commonly send. */
 const INTERPRETATION_ALIASES: Record<string, string> = {
-  '↑': 'H', '↓': 'L', '↑↑': 'HH', '↓↓': 'LL', 高: 'H', 低: 'L', 偏高: 'H', 偏低: 'L', 正常: 'N', 异常: 'A', 阳性: 'POS', 阴性: 'NEG',
-  '+': 'POS', '-': 'NEG', 'H*': 'HH', 'L*': 'LL',
+  '↑': 'H',
+  '↓': 'L',
+  '↑↑': 'HH',
+  '↓↓': 'LL',
+  高: 'H',
+  低: 'L',
+  偏高: 'H',
+  偏低: 'L',
+  正常: 'N',
+  异常: 'A',
+  阳性: 'POS',
+  阴性: 'NEG',
+  '+': 'POS',
+  '-': 'NEG',
+  'H*': 'HH',
+  'L*': 'LL',
 };
 
 /** Lab unit spellings → UCUM codes. */
 const UCUM_UNITS: Record<string, string> = {
-  '%': '%', 'mg/dl': 'mg/dL', 'g/dl': 'g/dL', 'g/l': 'g/L', 'mg/l': 'mg/L', 'ug/l': 'ug/L', 'μg/l': 'ug/L', 'µg/l': 'ug/L',
-  'ng/ml': 'ng/mL', 'pg/ml': 'pg/mL', 'ug/ml': 'ug/mL', 'μg/ml': 'ug/mL', 'ng/l': 'ng/L', 'ug/dl': 'ug/dL', 'mmol/l': 'mmol/L',
-  'umol/l': 'umol/L', 'μmol/l': 'umol/L', 'µmol/l': 'umol/L', 'nmol/l': 'nmol/L', 'pmol/l': 'pmol/L', 'mol/l': 'mol/L', 'meq/l': 'meq/L',
-  'u/l': 'U/L', 'iu/l': '[IU]/L', 'miu/ml': 'm[IU]/mL', 'uiu/ml': 'u[IU]/mL', 'μiu/ml': 'u[IU]/mL', 'µiu/ml': 'u[IU]/mL', 'iu/ml': '[IU]/mL',
-  'u/ml': 'U/mL', 'mu/l': 'mU/L', 'miu/l': 'm[IU]/L', 'ku/l': 'kU/L', '10^9/l': '10*9/L', '10*9/l': '10*9/L', '×10^9/l': '10*9/L',
-  'x10^9/l': '10*9/L', '10e9/l': '10*9/L', 'giga/l': '10*9/L', 'giga.l-1': '10*9/L', '10^12/l': '10*12/L', '10*12/l': '10*12/L',
-  '×10^12/l': '10*12/L', 'x10^12/l': '10*12/L', 'tera/l': '10*12/L', 'tera.l-1': '10*12/L', '10^3/ul': '10*3/uL', '10*3/ul': '10*3/uL',
-  '10^6/ul': '10*6/uL', '10*6/ul': '10*6/uL', '/ul': '/uL', '/hpf': '/[HPF]', '/lpf': '/[LPF]', fl: 'fL', pg: 'pg', g: 'g', kg: 'kg',
-  mg: 'mg', ug: 'ug', cm: 'cm', mm: 'mm', m: 'm', l: 'L', ml: 'mL', dl: 'dL', mmhg: 'mm[Hg]', kpa: 'kPa', bpm: '/min',
-  'beats/min': '/min', '/min': '/min', '次/分': '/min', '次/min': '/min', '°c': 'Cel', '℃': 'Cel', cel: 'Cel', s: 's', sec: 's',
-  min: 'min', h: 'h', d: 'd', 'mm/h': 'mm/h', 'ml/min': 'mL/min', 'ml/min/1.73m2': 'mL/min/{1.73_m2}', 'kg/m2': 'kg/m2',
-  'g/24h': 'g/(24.h)', 'mg/24h': 'mg/(24.h)', 'mosm/kg': 'mosm/kg', 'copies/ml': '{copies}/mL', 'cells/ul': '{cells}/uL',
+  '%': '%',
+  'mg/dl': 'mg/dL',
+  'g/dl': 'g/dL',
+  'g/l': 'g/L',
+  'mg/l': 'mg/L',
+  'ug/l': 'ug/L',
+  'μg/l': 'ug/L',
+  'µg/l': 'ug/L',
+  'ng/ml': 'ng/mL',
+  'pg/ml': 'pg/mL',
+  'ug/ml': 'ug/mL',
+  'μg/ml': 'ug/mL',
+  'ng/l': 'ng/L',
+  'ug/dl': 'ug/dL',
+  'mmol/l': 'mmol/L',
+  'umol/l': 'umol/L',
+  'μmol/l': 'umol/L',
+  'µmol/l': 'umol/L',
+  'nmol/l': 'nmol/L',
+  'pmol/l': 'pmol/L',
+  'mol/l': 'mol/L',
+  'meq/l': 'meq/L',
+  'u/l': 'U/L',
+  'iu/l': '[IU]/L',
+  'miu/ml': 'm[IU]/mL',
+  'uiu/ml': 'u[IU]/mL',
+  'μiu/ml': 'u[IU]/mL',
+  'µiu/ml': 'u[IU]/mL',
+  'iu/ml': '[IU]/mL',
+  'u/ml': 'U/mL',
+  'mu/l': 'mU/L',
+  'miu/l': 'm[IU]/L',
+  'ku/l': 'kU/L',
+  '10^9/l': '10*9/L',
+  '10*9/l': '10*9/L',
+  '×10^9/l': '10*9/L',
+  'x10^9/l': '10*9/L',
+  '10e9/l': '10*9/L',
+  'giga/l': '10*9/L',
+  'giga.l-1': '10*9/L',
+  '10^12/l': '10*12/L',
+  '10*12/l': '10*12/L',
+  '×10^12/l': '10*12/L',
+  'x10^12/l': '10*12/L',
+  'tera/l': '10*12/L',
+  'tera.l-1': '10*12/L',
+  '10^3/ul': '10*3/uL',
+  '10*3/ul': '10*3/uL',
+  '10^6/ul': '10*6/uL',
+  '10*6/ul': '10*6/uL',
+  '/ul': '/uL',
+  '/hpf': '/[HPF]',
+  '/lpf': '/[LPF]',
+  fl: 'fL',
+  pg: 'pg',
+  g: 'g',
+  kg: 'kg',
+  mg: 'mg',
+  ug: 'ug',
+  cm: 'cm',
+  mm: 'mm',
+  m: 'm',
+  l: 'L',
+  ml: 'mL',
+  dl: 'dL',
+  mmhg: 'mm[Hg]',
+  kpa: 'kPa',
+  bpm: '/min',
+  'beats/min': '/min',
+  '/min': '/min',
+  '次/分': '/min',
+  '次/min': '/min',
+  '°c': 'Cel',
+  '℃': 'Cel',
+  cel: 'Cel',
+  s: 's',
+  sec: 's',
+  min: 'min',
+  h: 'h',
+  d: 'd',
+  'mm/h': 'mm/h',
+  'ml/min': 'mL/min',
+  'ml/min/1.73m2': 'mL/min/{1.73_m2}',
+  'kg/m2': 'kg/m2',
+  'g/24h': 'g/(24.h)',
+  'mg/24h': 'mg/(24.h)',
+  'mosm/kg': 'mosm/kg',
+  'copies/ml': '{copies}/mL',
+  'cells/ul': '{cells}/uL',
 };
 
 const NUMBER_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
@@ -228,10 +368,32 @@ class SubRep implements Components {
 }
 
 const SECTION_CATEGORY: Record<string, [string, string]> = {};
-for (const s of ['LAB', 'HM', 'CH', 'HEM', 'MB', 'MCB', 'SR', 'SP', 'BLB', 'IMM', 'CP', 'CG', 'TX', 'VR', 'PAR', 'MYC', 'URN', 'SER', 'OSL', 'HLA']) {
+for (const s of [
+  'LAB',
+  'HM',
+  'CH',
+  'HEM',
+  'MB',
+  'MCB',
+  'SR',
+  'SP',
+  'BLB',
+  'IMM',
+  'CP',
+  'CG',
+  'TX',
+  'VR',
+  'PAR',
+  'MYC',
+  'URN',
+  'SER',
+  'OSL',
+  'HLA',
+]) {
   SECTION_CATEGORY[s] = ['laboratory', 'Laboratory'];
 }
-for (const s of ['RAD', 'CT', 'US', 'NMR', 'NMS', 'XRC', 'RUS', 'CUS', 'OUS', 'VUS', 'RX', 'MR']) SECTION_CATEGORY[s] = ['imaging', 'Imaging'];
+for (const s of ['RAD', 'CT', 'US', 'NMR', 'NMS', 'XRC', 'RUS', 'CUS', 'OUS', 'VUS', 'RX', 'MR'])
+  SECTION_CATEGORY[s] = ['imaging', 'Imaging'];
 for (const s of ['EC', 'CTH', 'PF', 'ICU', 'OT', 'PHY', 'PT', 'VUS']) SECTION_CATEGORY[s] ??= ['procedure', 'Procedure'];
 
 interface ResultGroup extends OrderGroup {
@@ -304,7 +466,11 @@ export function mapOru(ctx: MapContext): void {
         break;
       }
       case 'NTE': {
-        const text = seg.field(3).repetitions.map((r) => r.value).join('\n').trim();
+        const text = seg
+          .field(3)
+          .repetitions.map((r) => r.value)
+          .join('\n')
+          .trim();
         if (!text) break;
         if (last === 'OBX' && lastObservation) lastObservation.note = [...(lastObservation.note ?? []), { text } as Annotation];
         else if (group && (last === 'OBR' || last === 'ORC' || last === 'TQ1')) group.notes.push(text);
@@ -320,10 +486,18 @@ export function mapOru(ctx: MapContext): void {
 function category(group: OrderGroup): CodeableConcept[] | undefined {
   const section = group.obr?.get(24).trim().toUpperCase() ?? '';
   const c = SECTION_CATEGORY[section];
-  return c ? [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: c[0], display: c[1] }] }] : undefined;
+  return c
+    ? [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: c[0], display: c[1] }] }]
+    : undefined;
 }
 
-function observationEntry(obx: Hl7Segment, group: ResultGroup, ctx: MapContext, subject: Reference, encounter: Reference | undefined): Observation {
+function observationEntry(
+  obx: Hl7Segment,
+  group: ResultGroup,
+  ctx: MapContext,
+  subject: Reference,
+  encounter: Reference | undefined,
+): Observation {
   const { placer, filler } = orderIdentifiers(group, ctx);
   const setId = obx.get(1).trim() || String(group.obxCount);
   const subId = obx.get(4).trim();
@@ -340,7 +514,10 @@ function observationEntry(obx: Hl7Segment, group: ResultGroup, ctx: MapContext, 
   }
   const unit = unitOf(obx.field(6).rep(1), ctx);
   const range = referenceRange(obx.get(7), unit);
-  const performer = obx.field(16).values.map((r) => practitionerRef(r, ctx)).filter((r): r is Reference<Practitioner> => !!r);
+  const performer = obx
+    .field(16)
+    .values.map((r) => practitionerRef(r, ctx))
+    .filter((r): r is Reference<Practitioner> => !!r);
   const observation = clean<Observation>({
     resourceType: 'Observation',
     identifier: [identifier],

@@ -24,8 +24,17 @@ import { encounterEntry, patientEntry } from './map-adt.js';
 import { clean, codeableConcept, eiIdentifier, identifierQuery, locationRef, practitionerRef, type MapContext } from './map-common.js';
 
 const STATUS: Record<string, Appointment['status']> = {
-  BOOKED: 'booked', PENDING: 'pending', CANCELLED: 'cancelled', DC: 'cancelled', COMPLETE: 'fulfilled', NOSHOW: 'noshow',
-  WAITLIST: 'waitlist', OVERBOOK: 'booked', BLOCKED: 'booked', STARTED: 'arrived', DELETED: 'entered-in-error',
+  BOOKED: 'booked',
+  PENDING: 'pending',
+  CANCELLED: 'cancelled',
+  DC: 'cancelled',
+  COMPLETE: 'fulfilled',
+  NOSHOW: 'noshow',
+  WAITLIST: 'waitlist',
+  OVERBOOK: 'booked',
+  BLOCKED: 'booked',
+  STARTED: 'arrived',
+  DELETED: 'entered-in-error',
 };
 
 /** Minutes for a duration and its unit (CE: min, s, h, d; default minutes). */
@@ -72,14 +81,30 @@ export function mapSiu(ctx: MapContext): void {
   for (const aip of ctx.msg.segments('AIP')) {
     for (const rep of aip.field(3).values) {
       const actor = practitionerRef(rep, ctx);
-      if (actor) participant.push(clean({ actor, type: aip.field(4).isEmpty ? undefined : [codeableConcept(aip.field(4).rep(1), ctx)], status: 'accepted' }) as AppointmentParticipant);
+      if (actor)
+        participant.push(
+          clean({
+            actor,
+            type: aip.field(4).isEmpty ? undefined : [codeableConcept(aip.field(4).rep(1), ctx)],
+            status: 'accepted',
+          }) as AppointmentParticipant,
+        );
     }
   }
   for (const ail of ctx.msg.segments('AIL')) {
     const actor = locationRef(ail.field(3).rep(1), ctx);
     if (actor) participant.push({ actor, status: 'accepted' });
   }
-  const comments = ctx.msg.segments('NTE').map((n) => n.field(3).repetitions.map((r) => r.value).join('\n').trim()).filter(Boolean);
+  const comments = ctx.msg
+    .segments('NTE')
+    .map((n) =>
+      n
+        .field(3)
+        .repetitions.map((r) => r.value)
+        .join('\n')
+        .trim(),
+    )
+    .filter(Boolean);
   const statusCode = (sch.get(25, 1) || sch.get(25, 2)).trim().toUpperCase();
   const status = STATUS[statusCode] ?? 'booked';
   if ((status === 'booked' || status === 'arrived' || status === 'fulfilled') && !start) {
@@ -89,7 +114,10 @@ export function mapSiu(ctx: MapContext): void {
     resourceType: 'Appointment',
     identifier: [placer, filler].filter((i): i is Identifier => !!i),
     status,
-    serviceType: ctx.msg.segments('AIS').map((a) => codeableConcept(a.field(3).rep(1), ctx)).filter((c): c is CodeableConcept => !!c),
+    serviceType: ctx.msg
+      .segments('AIS')
+      .map((a) => codeableConcept(a.field(3).rep(1), ctx))
+      .filter((c): c is CodeableConcept => !!c),
     appointmentType: codeableConcept(sch.field(7).rep(1), ctx),
     reasonCode: sch.field(6).values.map((r) => codeableConcept(r, ctx)),
     start,

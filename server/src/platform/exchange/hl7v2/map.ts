@@ -24,8 +24,7 @@ import type { Hl7Message } from './message.js';
 import { SUPPORTED_EVENTS } from './validate.js';
 
 export type MappingResult =
-  | { kind: 'transaction'; bundle: Bundle; warnings: string[] }
-  | { kind: 'merge'; merge: MergeInstruction; warnings: string[] };
+  { kind: 'transaction'; bundle: Bundle; warnings: string[] } | { kind: 'merge'; merge: MergeInstruction; warnings: string[] };
 
 /**
  * Maps a validated message. Throws `ParseError` 200/201 for message types or events that are not
@@ -35,8 +34,10 @@ export function mapToFhir(msg: Hl7Message, options: MapOptions = {}): MappingRes
   const type = msg.messageType;
   const event = msg.triggerEvent;
   const events = SUPPORTED_EVENTS[type];
-  if (!events) throw new ParseError(200, `Message type '${type}' is not supported`, { segment: 'MSH', sequence: 1, field: 9, component: 1 });
-  if (!events.includes(event)) throw new ParseError(201, `Event '${type}^${event}' is not supported`, { segment: 'MSH', sequence: 1, field: 9, component: 2 });
+  if (!events)
+    throw new ParseError(200, `Message type '${type}' is not supported`, { segment: 'MSH', sequence: 1, field: 9, component: 1 });
+  if (!events.includes(event))
+    throw new ParseError(201, `Event '${type}^${event}' is not supported`, { segment: 'MSH', sequence: 1, field: 9, component: 2 });
   const ctx = new MapContext(msg, options);
   if (type === 'ADT' && event === 'A40') return { kind: 'merge', merge: mapMerge(ctx), warnings: ctx.warnings };
   if (type === 'ADT') mapAdt(ctx, event);
@@ -50,6 +51,7 @@ export function mapToFhir(msg: Hl7Message, options: MapOptions = {}): MappingRes
 /** Convenience: the bundle of a message that maps to a transaction (throws for ADT^A40). */
 export function mapToBundle(msg: Hl7Message, options: MapOptions = {}): Bundle {
   const r = mapToFhir(msg, options);
-  if (r.kind !== 'transaction') throw new ParseError(201, 'ADT^A40 maps to a merge instruction, not a bundle', { segment: 'MSH', sequence: 1, field: 9, component: 2 });
+  if (r.kind !== 'transaction')
+    throw new ParseError(201, 'ADT^A40 maps to a merge instruction, not a bundle', { segment: 'MSH', sequence: 1, field: 9, component: 2 });
   return r.bundle;
 }

@@ -171,7 +171,13 @@ export class Hl7Segment {
 export function parseField(raw: string, ctx: ValueContext): Hl7Field {
   if (raw === '') return new Hl7Field([], '');
   const enc = ctx.encoding;
-  const reps = raw.split(enc.repetition).map((r) => new Hl7Repetition(r.split(enc.component).map((c) => c.split(enc.subcomponent)), ctx));
+  const reps = raw.split(enc.repetition).map(
+    (r) =>
+      new Hl7Repetition(
+        r.split(enc.component).map((c) => c.split(enc.subcomponent)),
+        ctx,
+      ),
+  );
   return new Hl7Field(reps, raw);
 }
 

@@ -11,7 +11,8 @@ export const MLLP_CR = 0x0d;
 
 /** Frames a message. Strings are encoded in `charset` (MSH-18 value or iconv name; default UTF-8). */
 export function mllpEncode(message: string | Buffer | Uint8Array, charset = 'utf-8'): Buffer {
-  const body = typeof message === 'string' ? encodeText(message, charset) : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+  const body =
+    typeof message === 'string' ? encodeText(message, charset) : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
   const out = Buffer.allocUnsafe(body.length + 3);
   out[0] = MLLP_START;
   body.copy(out, 1);

@@ -8,7 +8,15 @@
  * something else) the bytes are read as UTF-8 when they are valid UTF-8, otherwise in
  * `defaultCharset` (GB18030, the usual encoding of Chinese HIS/LIS systems that do not say).
  */
-import { checkEncodingCharacters, charsetFromMsh18, decodeBytes, encodingFromMsh, isValidUtf8, stripBom, type EncodingCharacters } from './encoding.js';
+import {
+  checkEncodingCharacters,
+  charsetFromMsh18,
+  decodeBytes,
+  encodingFromMsh,
+  isValidUtf8,
+  stripBom,
+  type EncodingCharacters,
+} from './encoding.js';
 import { ParseError } from './errors.js';
 import { Hl7Message, Hl7Segment, parseSegment, type ValueContext } from './message.js';
 
@@ -206,7 +214,11 @@ export function parseBatch(input: Buffer | Uint8Array | string, options: ParseOp
   const checkCount = (seg: Hl7Segment, actual: number, what: string): void => {
     const declared = seg.get(1).trim();
     if (declared !== '' && (!/^\d+$/.test(declared) || parseInt(declared, 10) !== actual)) {
-      throw new ParseError(100, `${seg.name}-1 declares ${declared} ${what} but ${actual} were found`, { segment: seg.name, sequence: 1, field: 1 });
+      throw new ParseError(100, `${seg.name}-1 declares ${declared} ${what} but ${actual} were found`, {
+        segment: seg.name,
+        sequence: 1,
+        field: 1,
+      });
     }
   };
 
@@ -216,12 +228,17 @@ export function parseBatch(input: Buffer | Uint8Array | string, options: ParseOp
     if (fileClosed) throw new ParseError(100, `Segment '${printableStart(line)}' after FTS (line ${n})`, { segment: 'FTS', sequence: 1 });
     switch (name) {
       case 'FHS':
-        if (i !== 0) throw new ParseError(100, `FHS must be the first segment of a file (found at line ${n})`, { segment: 'FHS', sequence: 1 });
+        if (i !== 0)
+          throw new ParseError(100, `FHS must be the first segment of a file (found at line ${n})`, { segment: 'FHS', sequence: 1 });
         result.fileHeader = envelope(line, name, n);
         return;
       case 'BHS':
         flushMessage();
-        if (batchOpen) throw new ParseError(100, `BHS at line ${n} before the BTS of the previous batch`, { segment: 'BHS', sequence: result.batches.length + 1 });
+        if (batchOpen)
+          throw new ParseError(100, `BHS at line ${n} before the BTS of the previous batch`, {
+            segment: 'BHS',
+            sequence: result.batches.length + 1,
+          });
         batch = { header: envelope(line, name, n), messages: [] };
         result.batches.push(batch);
         batchOpen = true;
@@ -258,7 +275,10 @@ export function parseBatch(input: Buffer | Uint8Array | string, options: ParseOp
       default:
         if (!msgLines) {
           const seg = SEGMENT_ID.test(name) ? name : 'UNK';
-          throw new ParseError(100, `Segment '${printableStart(line)}' at line ${n} is outside a message (no MSH before it)`, { segment: seg, sequence: 1 });
+          throw new ParseError(100, `Segment '${printableStart(line)}' at line ${n} is outside a message (no MSH before it)`, {
+            segment: seg,
+            sequence: 1,
+          });
         }
         msgLines.push(line);
     }
@@ -269,5 +289,7 @@ export function parseBatch(input: Buffer | Uint8Array | string, options: ParseOp
 
 function encodingOf(lines: string[]): EncodingCharacters {
   const header = lines.find((l) => l.startsWith('MSH') || l.startsWith('FHS') || l.startsWith('BHS'));
-  return header ? headerEncoding(header, header.slice(0, 3)) : { field: '|', component: '^', repetition: '~', escape: '\\', subcomponent: '&' };
+  return header
+    ? headerEncoding(header, header.slice(0, 3))
+    : { field: '|', component: '^', repetition: '~', escape: '\\', subcomponent: '&' };
 }

@@ -28,8 +28,42 @@ export const SEX_CODES = new Set(['M', 'F', 'O', 'U', 'A', 'N', 'X', '0', '1', '
 export const PATIENT_CLASSES = new Set(['E', 'I', 'O', 'P', 'R', 'B', 'C', 'N', 'U']);
 /** HL7 table 0125 (value type) for OBX-2. */
 export const VALUE_TYPES = new Set([
-  'AD', 'CE', 'CF', 'CK', 'CN', 'CNE', 'CP', 'CWE', 'CX', 'DR', 'DT', 'DTM', 'ED', 'FT', 'ID', 'IS', 'MA', 'MO', 'NA', 'NM',
-  'PN', 'RP', 'SN', 'ST', 'TM', 'TN', 'TS', 'TX', 'XAD', 'XCN', 'XON', 'XPN', 'XTN', 'CQ', 'NR', 'SI',
+  'AD',
+  'CE',
+  'CF',
+  'CK',
+  'CN',
+  'CNE',
+  'CP',
+  'CWE',
+  'CX',
+  'DR',
+  'DT',
+  'DTM',
+  'ED',
+  'FT',
+  'ID',
+  'IS',
+  'MA',
+  'MO',
+  'NA',
+  'NM',
+  'PN',
+  'RP',
+  'SN',
+  'ST',
+  'TM',
+  'TN',
+  'TS',
+  'TX',
+  'XAD',
+  'XCN',
+  'XON',
+  'XPN',
+  'XTN',
+  'CQ',
+  'NR',
+  'SI',
 ]);
 /** HL7 table 0085 (observation result status) for OBX-11. */
 export const RESULT_STATUSES = new Set(['C', 'D', 'F', 'I', 'N', 'O', 'P', 'R', 'S', 'U', 'W', 'X']);
@@ -229,7 +263,8 @@ function checkObx(c: Collector, seg: Hl7Segment): void {
     if (valueType === 'SN') {
       const num1 = rep.component(2).trim();
       const num2 = rep.component(4).trim();
-      if ((num1 && !NUMBER_RE.test(num1)) || (num2 && !NUMBER_RE.test(num2))) c.add(102, `'${rep.raw}' is not a structured numeric (SN)`, at);
+      if ((num1 && !NUMBER_RE.test(num1)) || (num2 && !NUMBER_RE.test(num2)))
+        c.add(102, `'${rep.raw}' is not a structured numeric (SN)`, at);
     }
   });
 }

@@ -34,14 +34,7 @@ function readInput(body: unknown): MatchInput {
   if (resourceParam < 0) throw badRequest("Parameter 'resource' (the Patient to match) is required", 'Parameters.parameter');
   const where = `Parameters.parameter[${resourceParam}]`;
   const patient = validateIncoming(parameter[resourceParam].resource, 'Patient', where) as Patient;
-  const idNumber = residentIdOf(patient);
-  if (idNumber !== undefined) {
-    const check = validateIdNumber(idNumber);
-    if (!check.valid) {
-      const i = patient.identifier?.findIndex((x) => x.system === RESIDENT_ID_SYSTEM) ?? 0;
-      throw badRequest(`Invalid resident ID number: ${check.message} (${check.messageZh})`, `${where}.resource.identifier[${i}].value`);
-    }
-  }
+  // Resident ID numbers were checked by validateIncoming (the Patient check the resident index registers).
   const only = parameter.find((p) => p.name === 'onlyCertainMatches')?.valueBoolean ?? false;
   const countParam = parameter.find((p) => p.name === 'count');
   const count = countParam?.valueInteger ?? 10;

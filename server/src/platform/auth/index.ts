@@ -1,0 +1,10 @@
+export * from './config.js';
+export * from './password.js';
+export * from './roles.js';
+export * from './routes.js';
+export * from './scopes.js';
+export * from './service.js';
+export * from './store.js';
+export * from './token.js';
+export * from './totp.js';
+export { invalidateSession, invalidateSessions } from './session-cache.js';
