@@ -37,7 +37,7 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
   const app = Fastify({
     logger: options.logger === false ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
-    // Deep JSON is rejected by our own parser; Fastify's default would answer with its own format.
+    // While shutting down: new requests get 503, idle keep-alive connections close, in-flight ones finish.
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
@@ -60,10 +60,12 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
     }
   });
 
-  const repositoryFor = (request: FastifyRequest): Repository => {
+  /** The county of a request: the configured one (tests may choose theirs with X-Test-Tenant). */
+  const tenantOf = (request: FastifyRequest): string => {
     const testTenant = config.testTenantHeader ? request.headers['x-test-tenant'] : undefined;
-    return systemRepository(typeof testTenant === 'string' ? testTenant : undefined);
+    return typeof testTenant === 'string' ? testTenant : config.tenant;
   };
+  const repositoryFor = (request: FastifyRequest): Repository => systemRepository(tenantOf(request));
   const bulk = new BulkRunner(db, { log: (msg, err) => app.log.error({ err }, msg) });
   const audit = new AuditTrail(db, { onError: (err) => app.log.error({ err }, 'audit trail write failed') });
   const bulkOptions = {
@@ -74,7 +76,7 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
   };
   await registerBulkRoutes(app, {
     ...bulkOptions,
-    tenantFor: (request) => repositoryFor(request).tenant,
+    tenantFor: tenantOf,
     publicBaseUrl: config.publicBaseUrl,
   });
   const operations = bulkOperations(bulkOptions);
@@ -88,7 +90,7 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
   // policies (platform/access) are enforced per principal once they are wired in.
   await registerAuthRoutes(app, {
     db,
-    config: loadAuthConfig({ tenant: config.tenant, overrides: { tenantFor: (request) => repositoryFor(request).tenant } }),
+    config: loadAuthConfig({ tenant: config.tenant, overrides: { tenantFor: tenantOf } }),
     onSecurityEvent: (event) => audit.record(securityEventToAudit(event)),
   });
   // Resume jobs a previous run left unfinished.
