@@ -1,0 +1,185 @@
+/**
+ * The synthetic demo county: deterministic, valid R4, valid ID numbers, no dangling references, realistic
+ * prevalence, a connected institution tree and a demo user for every role.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Bundle, Condition, Organization, Patient, Resource } from '@medplum/fhirtypes';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEMO_ROLES,
+  ICD10,
+  ID_NUMBER_SYSTEM,
+  NANCHUAN_TOWNS,
+  ORG_TYPE_SYSTEM,
+  generateCounty,
+  summarize,
+  type DemoCounty,
+} from '../src/demo/index.js';
+import { loadDefinitions } from '../src/platform/fhir/definitions.js';
+import { validateIncoming } from '../src/platform/fhir/validate.js';
+import { checkResidentIdNumbers } from '../src/platform/identity/empi/checks.js';
+import { RESIDENT_ID_SYSTEM } from '../src/platform/identity/empi/person.js';
+import { validateIdNumber } from '../src/platform/identity/id-number.js';
+import { loadGeography } from '../src/platform/identity/testpop/geography.js';
+
+const DATA = process.env['YIWANG_SHARED_DATA'] ?? fileURLToPath(new URL('../../../shared/data', import.meta.url));
+const ICD_CSV = join(DATA, 'codes', 'icd10-national-clinical-v2', 'icd10_national_clinical_v2.csv');
+
+const resources = (bundles: Bundle[]): Resource[] => bundles.flatMap((b) => (b.entry ?? []).map((e) => e.resource!));
+const ofType = <T extends Resource>(list: Resource[], type: T['resourceType']) => list.filter((r) => r.resourceType === type) as T[];
+
+/** Every `reference` string anywhere in a resource. */
+function references(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) for (const v of value) references(v, out);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'reference' && typeof v === 'string') out.push(v);
+      else references(v, out);
+    }
+  }
+  return out;
+}
+
+function age(birth: string, today: string): number {
+  const [y, m, d] = birth.split('-').map(Number) as [number, number, number];
+  const [ty, tm, td] = today.split('-').map(Number) as [number, number, number];
+  return ty - y - (tm < m || (tm === m && td < d) ? 1 : 0);
+}
+
+describe('demo county (small)', () => {
+  let county: DemoCounty;
+  let all: Resource[];
+
+  beforeAll(() => {
+    loadDefinitions();
+    county = generateCounty({ seed: 7, residents: 300 });
+    all = resources(county.bundles);
+  });
+
+  it('is deterministic for a seed and differs for another seed', () => {
+    const again = generateCounty({ seed: 7, residents: 300 });
+    expect(JSON.stringify(again)).toBe(JSON.stringify(county));
+    const other = generateCounty({ seed: 8, residents: 300 });
+    expect(JSON.stringify(other.bundles)).not.toBe(JSON.stringify(county.bundles));
+  });
+
+  it('builds transaction bundles of PUT entries, registries first, at most 500 entries each', () => {
+    for (const b of county.bundles) {
+      expect(b.type).toBe('transaction');
+      expect(b.entry!.length).toBeLessThanOrEqual(500);
+      for (const e of b.entry!) expect(e.request).toEqual({ method: 'PUT', url: `${e.resource!.resourceType}/${e.resource!.id}` });
+    }
+    const first = county.bundles[0]!.entry!.map((e) => e.resource!.resourceType);
+    expect(new Set(first)).toEqual(new Set(['Organization', 'Practitioner', 'PractitionerRole']));
+    const ids = all.map((r) => `${r.resourceType}/${r.id}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    const counts = summarize(county.bundles);
+    expect(counts['Patient']).toBe(300);
+    expect(counts['Coverage']).toBe(300);
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(all.length);
+  });
+
+  it('every resource is valid R4', () => {
+    for (const r of all) expect(() => validateIncoming(r), `${r.resourceType}/${r.id}`).not.toThrow();
+  });
+
+  it('every ID number is valid and agrees with birth date and sex', () => {
+    expect(ID_NUMBER_SYSTEM).toBe(RESIDENT_ID_SYSTEM);
+    for (const p of ofType<Patient>(all, 'Patient')) {
+      const id = p.identifier!.find((i) => i.system === ID_NUMBER_SYSTEM)!.value!;
+      const res = validateIdNumber(id, { today: '2026-11-23' });
+      expect(res.valid, id).toBe(true);
+      expect(`${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)}`).toBe(p.birthDate);
+      expect(Number(id[16]) % 2 === 1 ? 'male' : 'female').toBe(p.gender);
+      expect(checkResidentIdNumbers(p)).toEqual([]);
+    }
+  });
+
+  it('has no dangling references', () => {
+    const known = new Set(all.map((r) => `${r.resourceType}/${r.id}`));
+    const dangling = all.flatMap((r) => references(r).filter((ref) => !known.has(ref)));
+    expect(dangling).toEqual([]);
+  });
+
+  it('connects every health institution to the commission and manages residents from village clinics', () => {
+    const orgs = new Map(ofType<Organization>(all, 'Organization').map((o) => [o.id!, o]));
+    const code = (o: Organization) => o.type?.flatMap((t) => t.coding ?? []).find((c) => c.system === ORG_TYPE_SYSTEM)?.code;
+    const commission = [...orgs.values()].filter((o) => code(o) === 'county-commission');
+    expect(commission).toHaveLength(1);
+    const outside = new Set(['insurance-bureau', 'rural-revitalisation-bureau', 'school']);
+    for (const o of orgs.values()) {
+      if (o === commission[0] || outside.has(code(o) ?? '')) continue;
+      let cur: Organization | undefined = o;
+      for (let hops = 0; cur && cur !== commission[0] && hops < 10; hops++) {
+        cur = orgs.get(cur.partOf?.reference?.split('/')[1] ?? '');
+      }
+      expect(cur, o.name).toBe(commission[0]);
+    }
+    const towns = [...orgs.values()].filter((o) => code(o) === 'township-health-centre');
+    expect(towns.length).toBeGreaterThanOrEqual(5);
+    for (const p of ofType<Patient>(all, 'Patient')) {
+      const clinic = orgs.get(p.managingOrganization!.reference!.split('/')[1]!)!;
+      expect(code(clinic)).toBe('village-clinic');
+    }
+  });
+
+  it('has a demo user for every role, at an organisation in the bundles', () => {
+    const known = new Set(all.map((r) => `${r.resourceType}/${r.id}`));
+    for (const role of DEMO_ROLES)
+      expect(
+        county.users.some((u) => u.roles.includes(role)),
+        role,
+      ).toBe(true);
+    for (const u of county.users) {
+      expect(known.has(`Organization/${u.organizationId}`), u.username).toBe(true);
+      if (u.practitionerId) expect(known.has(`Practitioner/${u.practitionerId}`)).toBe(true);
+      if (u.patientId) expect(known.has(`Patient/${u.patientId}`)).toBe(true);
+    }
+    expect(new Set(county.users.map((u) => u.username)).size).toBe(county.users.length);
+  });
+
+  it.skipIf(!existsSync(DATA))('accepts the geography from the shared admin-division data', () => {
+    const geography = loadGeography(DATA);
+    expect(geography.towns.map((t) => [t.code, t.name])).toEqual(NANCHUAN_TOWNS);
+    const c = generateCounty({ seed: 1, residents: 50, geography });
+    expect(summarize(c.bundles)['Patient']).toBe(50);
+  });
+
+  it.skipIf(!existsSync(ICD_CSV))('uses ICD-10 codes with their official names (国家临床版 2.0)', () => {
+    const official = new Map(
+      readFileSync(ICD_CSV, 'utf8')
+        .split(/\r?\n/)
+        .map((l) => l.split(','))
+        .map(([code, name]) => [code, name?.trim()]),
+    );
+    for (const c of Object.values(ICD10)) expect(official.get(c.code), c.code).toBe(c.display);
+  });
+});
+
+describe('demo county (2 000 residents): prevalence', () => {
+  it('hypertension, diabetes and poverty at realistic rates', () => {
+    const today = '2026-11-23';
+    const all = resources(generateCounty({ seed: 2026, residents: 2000, today }).bundles);
+    const patients = ofType<Patient>(all, 'Patient');
+    const adults = new Set(patients.filter((p) => age(p.birthDate!, today) >= 35).map((p) => `Patient/${p.id}`));
+    const withCode = (code: string) =>
+      new Set(
+        ofType<Condition>(all, 'Condition')
+          .filter((c) => c.code?.coding?.[0]?.code === code && adults.has(c.subject.reference!))
+          .map((c) => c.subject.reference!),
+      ).size / adults.size;
+    const htn = withCode(ICD10.hypertension.code);
+    const dm = withCode(ICD10.diabetes.code);
+    expect(htn).toBeGreaterThan(0.18);
+    expect(htn).toBeLessThan(0.32);
+    expect(dm).toBeGreaterThan(0.06);
+    expect(dm).toBeLessThan(0.14);
+    const poor = patients.filter((p) => p.meta?.tag?.some((t) => t.code === 'poverty-household')).length / patients.length;
+    expect(poor).toBeGreaterThan(0.03);
+    expect(poor).toBeLessThan(0.08);
+    const elderly = patients.filter((p) => age(p.birthDate!, today) >= 65).length / patients.length;
+    expect(elderly).toBeGreaterThan(0.15);
+  });
+});
