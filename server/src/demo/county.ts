@@ -5,18 +5,9 @@
  * the same options give byte-identical output (ids come from the seeded generator, never from the clock).
  */
 import type { Bundle, BundleEntry, CodeableConcept, Observation, Organization, Patient, Reference, Resource } from '@medplum/fhirtypes';
-import { computeCheckCharacter } from '../platform/identity/id-number.js';
-import {
-  GIVEN_CHARS,
-  MOBILE_PREFIXES,
-  SINGLE_CHAR_SHARE,
-  SURNAMES,
-  URBAN_ROADS,
-  VILLAGE_FIRST,
-  VILLAGE_SECOND,
-  cohortOf,
-} from '../platform/identity/testpop/data.js';
+import { URBAN_ROADS, VILLAGE_FIRST, VILLAGE_SECOND } from '../platform/identity/testpop/data.js';
 import type { Geography, Town } from '../platform/identity/testpop/geography.js';
+import { PeopleSampler } from '../platform/identity/testpop/people.js';
 import { Rng, Weighted } from '../platform/identity/testpop/rng.js';
 import {
   ACUTE_COMPLAINTS,
@@ -138,17 +129,11 @@ class CountyGenerator {
   private readonly today: string;
   private readonly todayMs: number;
   private readonly geo: Geography;
-  private readonly surnames = new Weighted(
-    SURNAMES.map((s) => s[0]),
-    SURNAMES.map((s) => s[1]),
-  );
-  private readonly givenPools = new Map<string, Weighted<string>>();
+  private readonly people: PeopleSampler;
   private readonly ages = new Weighted(
     AGE_BANDS.map((_, i) => i),
     AGE_BANDS,
   );
-  private readonly usedIds = new Set<string>();
-  private readonly usedPhones = new Set<string>();
   private readonly registry: Resource[] = [];
   private readonly care: Resource[] = [];
   readonly users: DemoUser[] = [];
@@ -178,10 +163,7 @@ class CountyGenerator {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(this.today)) throw new Error(`today must be YYYY-MM-DD: ${this.today}`);
     this.todayMs = Date.parse(this.today + 'T00:00:00Z');
     this.geo = options.geography ?? builtinGeography();
-    for (const [cohort, pools] of Object.entries(GIVEN_CHARS)) {
-      this.givenPools.set(`${cohort}:male`, Weighted.zipf([...pools.male], 0.8, 2));
-      this.givenPools.set(`${cohort}:female`, Weighted.zipf([...pools.female], 0.8, 2));
-    }
+    this.people = new PeopleSampler(this.rng);
   }
 
   // ---- helpers ---------------------------------------------------------------------------------------------------
@@ -210,28 +192,8 @@ class CountyGenerator {
     return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
-  private givenName(year: number, sex: 'male' | 'female'): string {
-    const cohort = cohortOf(year);
-    const pool = this.givenPools.get(`${cohort}:${sex}`)!;
-    const first = pool.sample(this.rng);
-    if (this.rng.chance(SINGLE_CHAR_SHARE[cohort])) return first;
-    let second = pool.sample(this.rng);
-    while (second === first) second = pool.sample(this.rng);
-    return first + second;
-  }
-
   private personName(sex: 'male' | 'female', year: number, surname?: string): { surname: string; given: string } {
-    return { surname: surname ?? this.surnames.sample(this.rng), given: this.givenName(year, sex) };
-  }
-
-  private newPhone(): string {
-    for (;;) {
-      const p = this.rng.pick(MOBILE_PREFIXES) + String(this.rng.int(100_000_000)).padStart(8, '0');
-      if (!this.usedPhones.has(p)) {
-        this.usedPhones.add(p);
-        return p;
-      }
-    }
+    return { surname: surname ?? this.people.surname(), given: this.people.givenName(year, sex) };
   }
 
   private birthFor(age: number): string {
@@ -252,15 +214,7 @@ class CountyGenerator {
     const r = this.rng.next();
     let region = this.geo.countyCode;
     if (r > (age < 18 ? 0.96 : 0.9) && this.geo.otherCounties.length) region = this.rng.pick(this.geo.otherCounties).code;
-    for (;;) {
-      const third = sex === 'male' ? this.rng.pick([1, 3, 5, 7, 9]) : this.rng.pick([0, 2, 4, 6, 8]);
-      const first17 = region + birth.replace(/-/g, '') + pad2(this.rng.int(100)) + third;
-      const id = first17 + computeCheckCharacter(first17);
-      if (!this.usedIds.has(id)) {
-        this.usedIds.add(id);
-        return id;
-      }
-    }
+    return this.people.idNumber(region, birth.replace(/-/g, ''), sex);
   }
 
   private villageName(taken: Set<string>, urban: boolean): string {
@@ -308,7 +262,7 @@ class CountyGenerator {
       name: [{ use: 'official', text: name, family: n.surname, given: [n.given] }],
       gender: sex,
       birthDate: birth,
-      telecom: [{ system: 'phone', value: this.newPhone(), use: 'work' }],
+      telecom: [{ system: 'phone', value: this.people.phone(), use: 'work' }],
     });
     const rid = this.uuid();
     this.registry.push({
@@ -473,7 +427,7 @@ class CountyGenerator {
     const birth = this.birthFor(Math.max(0, age));
     const realAge = this.ageOn(birth);
     const n = this.personName(sex, Number(birth.slice(0, 4)), surname);
-    const phone = realAge >= 18 && realAge <= 75 ? (this.rng.chance(0.85) ? this.newPhone() : null) : null;
+    const phone = realAge >= 18 && realAge <= 75 ? (this.rng.chance(0.85) ? this.people.phone() : null) : null;
     return {
       id: this.uuid(),
       name: n.surname + n.given,
@@ -495,7 +449,7 @@ class CountyGenerator {
       // A child: generate the family around them (parents 22–40 years older, often away working: grandparents).
       const child = headAge;
       const parentAge = child + this.rng.between(22, 36);
-      const surname = this.surnames.sample(this.rng);
+      const surname = this.people.surname();
       const kid = this.makePerson(h, this.rng.chance(0.52) ? 'male' : 'female', child, surname);
       if (this.rng.chance(0.6)) {
         members.push(this.makePerson(h, 'male', parentAge, surname), this.makePerson(h, 'female', parentAge - this.rng.between(0, 4)));
@@ -508,7 +462,7 @@ class CountyGenerator {
       return members;
     }
     headAge = Math.min(headAge, 98);
-    const surname = this.surnames.sample(this.rng);
+    const surname = this.people.surname();
     const single = this.rng.chance(headAge >= 75 ? 0.45 : headAge < 30 ? 0.5 : 0.12);
     members.push(this.makePerson(h, 'male', headAge, surname));
     if (!single) members.push(this.makePerson(h, 'female', Math.max(20, headAge - this.rng.between(-2, 5))));

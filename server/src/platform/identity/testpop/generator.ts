@@ -13,15 +13,12 @@
  * - addresses: abbreviated, Chinese numerals, homophone typos, village only, moved house, missing.
  * Ground truth: `truth[i]` is the person of `records[i]`; `twins` lists twin pairs (they must never be merged).
  */
-import { computeCheckCharacter } from '../id-number.js';
 import type { PersonRecord } from '../matching/prepare.js';
 import { canonical, foldSyllable, pinyinKey, readings, surnameReading } from '../matching/pinyin.js';
 import {
   GIVEN_CHARS,
   HOMOPHONE_EXTRA,
-  MOBILE_PREFIXES,
   POLYPHONE_SUBSTITUTES,
-  SINGLE_CHAR_SHARE,
   SURNAMES,
   URBAN_ROADS,
   VILLAGE_FIRST,
@@ -29,6 +26,7 @@ import {
   cohortOf,
 } from './data.js';
 import type { Geography, Town } from './geography.js';
+import { PeopleSampler } from './people.js';
 import { Rng, Weighted } from './rng.js';
 
 export interface PopulationOptions {
@@ -100,17 +98,11 @@ class PopulationGenerator {
   private readonly rng: Rng;
   private readonly today: string;
   private readonly todayYear: number;
-  private readonly surnames = new Weighted(
-    SURNAMES.map((s) => s[0]),
-    SURNAMES.map((s) => s[1]),
-  );
-  private readonly givenPools = new Map<string, Weighted<string>>();
+  private readonly people: PeopleSampler;
   private readonly homophones = new Map<string, string[]>();
   private readonly dialectNeighbours = new Map<string, string[]>();
   private readonly villages = new Map<string, { names: string[]; clan: string[] }>();
   private readonly townTable: Weighted<Town>;
-  private readonly usedIds = new Set<string>();
-  private readonly usedPhones = new Set<string>();
   private readonly persons: Person[] = [];
   readonly twins: [string, string][] = [];
   readonly errors: ErrorCounts = {};
@@ -125,10 +117,7 @@ class PopulationGenerator {
       geo.towns,
       geo.towns.map((t) => (t.urban ? 5 : 1)),
     );
-    for (const [cohort, pools] of Object.entries(GIVEN_CHARS)) {
-      this.givenPools.set(`${cohort}:male`, Weighted.zipf([...pools.male], 0.8, 2));
-      this.givenPools.set(`${cohort}:female`, Weighted.zipf([...pools.female], 0.8, 2));
-    }
+    this.people = new PeopleSampler(this.rng);
     this.buildSoundTables();
   }
 
@@ -188,20 +177,10 @@ class PopulationGenerator {
       }
       const list = [...names];
       // Clan villages: one surname dominates.
-      v = { names: list, clan: list.map(() => this.surnames.sample(this.rng)) };
+      v = { names: list, clan: list.map(() => this.people.surname()) };
       this.villages.set(town.code, v);
     }
     return v;
-  }
-
-  private newPhone(): string {
-    for (;;) {
-      const p = this.rng.pick(MOBILE_PREFIXES) + String(this.rng.int(100_000_000)).padStart(8, '0');
-      if (!this.usedPhones.has(p)) {
-        this.usedPhones.add(p);
-        return p;
-      }
-    }
   }
 
   private birthFor(age: number): string {
@@ -227,33 +206,11 @@ class PopulationGenerator {
   }
 
   private idNumber(birth: string, sex: 'male' | 'female', age: number, region?: string): string {
-    const code = region ?? this.regionCode(age);
-    for (;;) {
-      const third = sex === 'male' ? this.rng.pick([1, 3, 5, 7, 9]) : this.rng.pick([0, 2, 4, 6, 8]);
-      const seq = pad2(this.rng.int(100)) + third;
-      const first17 = code + birth + seq;
-      const id = first17 + computeCheckCharacter(first17);
-      if (!this.usedIds.has(id)) {
-        this.usedIds.add(id);
-        return id;
-      }
-    }
+    return this.people.idNumber(region ?? this.regionCode(age), birth, sex);
   }
 
   private givenName(year: number, sex: 'male' | 'female', shareFirst?: string): string {
-    const cohort = cohortOf(year);
-    const pool = this.givenPools.get(`${cohort}:${sex}`)!;
-    if (shareFirst) {
-      let second = pool.sample(this.rng);
-      while (second === shareFirst) second = pool.sample(this.rng);
-      return shareFirst + second;
-    }
-    if (this.rng.chance(SINGLE_CHAR_SHARE[cohort])) return pool.sample(this.rng);
-    const first = pool.sample(this.rng);
-    if (sex === 'female' && this.rng.chance(0.06)) return first + first; // 叠字: 婷婷
-    let second = pool.sample(this.rng);
-    while (second === first) second = pool.sample(this.rng);
-    return first + second;
+    return this.people.givenName(year, sex, shareFirst);
   }
 
   private person(household: Household, surname: string, sex: 'male' | 'female', age: number, given?: string, birth?: string): Person {
@@ -270,10 +227,10 @@ class PopulationGenerator {
       phone:
         age >= 18 && age <= 75
           ? this.rng.chance(0.9)
-            ? this.newPhone()
+            ? this.people.phone()
             : null
           : age > 75 && this.rng.chance(0.4)
-            ? this.newPhone()
+            ? this.people.phone()
             : null,
       household,
       relativePhone: null,
@@ -303,7 +260,7 @@ class PopulationGenerator {
       const v = this.villagesOf(h.town);
       return v.clan[v.names.indexOf(h.village)]!;
     }
-    return this.surnames.sample(this.rng);
+    return this.people.surname();
   }
 
   /** Generates one household; returns its members. */
@@ -315,7 +272,7 @@ class PopulationGenerator {
     const addCouple = (age: number): [Person, Person] => {
       const husband = this.person(h, surname, 'male', age);
       const wifeAge = Math.max(18, age + this.rng.between(-6, 2));
-      const wife = this.person(h, this.surnames.sample(this.rng), 'female', wifeAge);
+      const wife = this.person(h, this.people.surname(), 'female', wifeAge);
       members.push(husband, wife);
       return [husband, wife];
     };
@@ -371,7 +328,7 @@ class PopulationGenerator {
       if (g > 0.4) {
         const gAge = husband.age + this.rng.between(22, 32);
         members.push(this.person(h, surname, 'male', gAge));
-        if (g > 0.7) members.push(this.person(h, this.surnames.sample(this.rng), 'female', gAge - this.rng.between(0, 5)));
+        if (g > 0.7) members.push(this.person(h, this.people.surname(), 'female', gAge - this.rng.between(0, 5)));
       }
     } else if (r < 0.7) {
       const [, wife] = addCouple(this.rng.between(45, 66));
@@ -379,7 +336,7 @@ class PopulationGenerator {
         const kids = addChildren(wife, 1);
         const kid = kids[0];
         if (kid && kid.age >= 22 && kid.sex === 'male' && this.rng.chance(0.5)) {
-          const dil = this.person(h, this.surnames.sample(this.rng), 'female', Math.max(20, kid.age + this.rng.between(-4, 1)));
+          const dil = this.person(h, this.people.surname(), 'female', Math.max(20, kid.age + this.rng.between(-4, 1)));
           members.push(dil);
           addChildren(dil, 1);
         }
@@ -520,7 +477,7 @@ class PopulationGenerator {
     }
     if (r < 0.35) {
       this.count('phone:changed');
-      return this.newPhone();
+      return this.people.phone();
     }
     return own ?? undefined;
   }
