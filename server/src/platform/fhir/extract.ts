@@ -162,14 +162,12 @@ export interface ExtractedRow {
   columns: Map<string, unknown>;
   strings: StringValue[];
   compartments: string[] | null;
-  /** All references of the resource, for `_include` and `$everything`. */
 }
 
 export function extractSearchValues(resource: Resource, model: TableModel): ExtractedRow {
   const typed = [toTypedValue(resource)];
   const columns = new Map<string, unknown>();
   const strings: StringValue[] = [];
-  const references = new Map<string, string[]>();
   for (const p of model.params.values()) {
     const values = evaluateParam(resource, p, typed);
     if (values.length === 0) continue;
@@ -192,10 +190,7 @@ export function extractSearchValues(resource: Resource, model: TableModel): Extr
           const bar = r.indexOf('|');
           if (bar > 0 && !r.startsWith('identifier:')) all.add(r.slice(0, bar));
         }
-        if (all.size) {
-          columns.set(p.column, [...all]);
-          references.set(p.code, refs);
-        }
+        if (all.size) columns.set(p.column, [...all]);
         break;
       }
       case 'uri': {

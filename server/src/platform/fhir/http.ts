@@ -7,7 +7,7 @@ import { FhirError } from './outcomes.js';
 import { RawJson } from './raw.js';
 import type { Repository } from './repository.js';
 import { route, type RouterContext } from './router.js';
-import type { QueryInput } from './search/parse.js';
+import { parseQueryString, type QueryInput } from './search/parse.js';
 import { depthOf, MAX_DEPTH } from './validate.js';
 
 export const FHIR_BASE = '/fhir/R4';
@@ -86,12 +86,7 @@ export async function registerFhirRoutes(app: FastifyInstance, options: FhirHttp
       },
     );
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-      const form: QueryInput = {};
-      for (const [k, v] of new URLSearchParams(body as string)) {
-        const prev = form[k];
-        form[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-      }
-      done(null, form);
+      done(null, parseQueryString(body as string));
     });
     scope.setErrorHandler((err, request, reply) => sendOutcome(reply, toFhirError(err, request)));
 

@@ -100,6 +100,8 @@ export class Repository {
   /** Creates a resource with a server-assigned UUID (or the one given by a transaction). */
   async create(body: unknown, options: { assignedId?: string; where?: string; validated?: boolean } = {}): Promise<WriteResult> {
     const resource = options.validated ? (body as Resource) : validateIncoming(body, undefined, options.where);
+    // The access check and the insert share one transaction, so the check still holds when the row lands.
+    if (this.database) return this.withTransaction((tx) => tx.create(resource, { ...options, validated: true }));
     const model = modelFor(resource.resourceType);
     await this.access.checkWrite(this, resource, 'create');
     const id = options.assignedId ?? randomUUID();
@@ -112,13 +114,10 @@ export class Repository {
       content: JSON.stringify(stored),
       extracted: extractSearchValues(stored, model),
     };
-    if (this.database) {
-      await this.database.transaction((tx) => insertRows(tx, model, this.tenant, [row]));
-    } else {
-      const list = this.pending.get(model.resourceType) ?? [];
-      list.push(row);
-      this.pending.set(model.resourceType, list);
-    }
+    // Buffered: flushed as multi-row INSERTs before the next read or at commit.
+    const list = this.pending.get(model.resourceType) ?? [];
+    list.push(row);
+    this.pending.set(model.resourceType, list);
     return { resource: stored, outcome: 'created' };
   }
 

@@ -8,7 +8,7 @@ import { everything } from './everything.js';
 import { history } from './history.js';
 import { badRequest, FhirError, informational, notFound, preconditionFailed, warningOutcome } from './outcomes.js';
 import { modelFor, type Repository, type WriteResult } from './repository.js';
-import { parseSearchQuery, type QueryInput } from './search/parse.js';
+import { parseQueryString, parseSearchQuery, type QueryInput } from './search/parse.js';
 import { buildWhere, search } from './search/search.js';
 import { shapeResource } from './search/shape.js';
 import { RawJson } from './raw.js';
@@ -89,12 +89,7 @@ function single(query: QueryInput, key: string): string | undefined {
 
 /** Finds the resources matching a conditional URL's query ('Patient?identifier=x'). */
 export async function conditionalMatches(repo: Repository, resourceType: string, queryText: string, baseUrl: string): Promise<string[]> {
-  const query: QueryInput = {};
-  for (const [k, v] of new URLSearchParams(queryText)) {
-    const prev = query[k];
-    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  const parsed = parseSearchQuery(resourceType, query, false);
+  const parsed = parseSearchQuery(resourceType, parseQueryString(queryText), false);
   if (!parsed.params.length) throw badRequest(`A conditional request needs search criteria: '${resourceType}?${queryText}'`);
   const where = buildWhere(repo, parsed, { baseUrl });
   const rows = await repo.query<{ id: string }>(`SELECT r.id FROM ${where.from} WHERE ${where.sql} LIMIT 2`, where.params.values);

@@ -10,7 +10,7 @@ import { badRequest, FhirError, preconditionFailed } from './outcomes.js';
 import { RawJson } from './raw.js';
 import type { Repository } from './repository.js';
 import { conditionalMatches, route, type FhirRequest, type FhirResponse, type RouterContext } from './router.js';
-import type { QueryInput } from './search/parse.js';
+import { parseQueryString, type QueryInput } from './search/parse.js';
 import { isResourceType } from './validate.js';
 
 const STATUS_TEXT: Record<number, string> = {
@@ -46,15 +46,6 @@ interface PlannedEntry {
   assignedId?: string;
 }
 
-function parseQuery(text: string): QueryInput {
-  const query: QueryInput = {};
-  for (const [k, v] of new URLSearchParams(text)) {
-    const prev = query[k];
-    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  return query;
-}
-
 function plan(bundle: Bundle, baseUrl: string): PlannedEntry[] {
   return (bundle.entry ?? []).map((entry, index) => {
     const where = `Bundle.entry[${index}]`;
@@ -73,7 +64,16 @@ function plan(bundle: Bundle, baseUrl: string): PlannedEntry[] {
     if (['POST', 'PUT'].includes(method) && (!entry.resource || typeof entry.resource !== 'object')) {
       throw badRequest(`A ${method} entry needs a resource`, `${where}.resource`);
     }
-    return { index, method, path, query: parseQuery(queryText), queryText, fullUrl: entry.fullUrl, resource: entry.resource, request };
+    return {
+      index,
+      method,
+      path,
+      query: parseQueryString(queryText),
+      queryText,
+      fullUrl: entry.fullUrl,
+      resource: entry.resource,
+      request,
+    };
   });
 }
 

@@ -44,6 +44,16 @@ const IGNORED = new Set(['_format', '_pretty', '_contained', '_containedType']);
 
 export type QueryInput = Record<string, string | string[] | undefined>;
 
+/** A query string ('a=1&a=2&b=3') as search input; repeated keys become arrays. */
+export function parseQueryString(text: string): QueryInput {
+  const query: QueryInput = {};
+  for (const [k, v] of new URLSearchParams(text)) {
+    const prev = query[k];
+    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return query;
+}
+
 /** Splits on commas not escaped with a backslash, and unescapes \, \| \$ \\. */
 export function splitValues(value: string): string[] {
   const out: string[] = [];
