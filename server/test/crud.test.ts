@@ -22,6 +22,7 @@ describe.each(ENGINES)('FHIR CRUD and versioning on %s', (engine) => {
     expect(created.headers.etag).toBe('W/"1"');
     expect(created.headers.location).toBe(`http://yiwang.test/fhir/R4/Patient/${body.id}/_history/1`);
     expect(new Date(created.headers['last-modified'] as string).getTime()).toBeGreaterThan(0);
+    expect(created.headers['server-timing']).toMatch(/^app;dur=\d+\.\d{2}$/);
 
     const read = await c.get(`Patient/${body.id}`);
     expect(read.statusCode).toBe(200);

@@ -71,6 +71,9 @@ describe.each(ENGINES)('cursor paging beyond 10 000 results on %s', (engine) => 
 
   it('estimates large totals and counts exactly on request', async () => {
     expect((await c.get('Observation?code=8867-4&_total=accurate&_count=0')).json().total).toBe(TOTAL);
+    // Without _total a plain search stays one statement: no total while more pages follow, exact when one page holds all.
+    expect((await c.get('Observation?code=8867-4&_count=10')).json().total).toBeUndefined();
+    expect((await c.get('Observation?code=8867-4&_count=100&value-quantity=96&status=final')).json().total).toBeGreaterThan(10);
     const estimate = (await c.get('Observation?code=8867-4&_total=estimate&_count=0')).json().total;
     expect(estimate).toBeGreaterThan(TOTAL / 3);
     expect(estimate).toBeLessThan(TOTAL * 3);
