@@ -50,7 +50,8 @@ export async function startServer(env: Record<string, string>, port = 18080): Pr
       '127.0.0.1',
     ],
     {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      // The benchmarks bring their own data: no demo county; an administrator to sign in with.
+      env: { ...process.env, LOG_LEVEL: 'warn', YIWANG_DEMO: '0', YIWANG_ADMIN_PASSWORD: BENCH_ADMIN.password, ...env },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
@@ -111,3 +112,30 @@ export function rng(seed: number): () => number {
   const generator = new Rng(seed);
   return () => generator.next();
 }
+
+/** Signs in through the API and returns a fetch that sends the bearer token (re-signs in when it expires). */
+export async function signedInFetch(url: string, username: string, password: string): Promise<typeof fetch> {
+  let token = '';
+  const login = async () => {
+    const res = await fetch(`${url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    if (!res.ok) throw new Error(`login as ${username} failed: ${res.status} ${await res.text()}`);
+    token = ((await res.json()) as { access_token: string }).access_token;
+  };
+  await login();
+  const authorized = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const send = () => fetch(input, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
+    const res = await send();
+    if (res.status !== 401) return res;
+    await res.arrayBuffer();
+    await login();
+    return send();
+  };
+  return authorized as typeof fetch;
+}
+
+/** The administrator the benchmarks' servers create on first start. */
+export const BENCH_ADMIN = { username: 'admin', password: 'Bench-Yiwang-2026!' };

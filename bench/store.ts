@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { ensureDatabase, pool, rng, startServer, summarize, timed, writeResult } from './lib.js';
+import { BENCH_ADMIN, ensureDatabase, pool, rng, signedInFetch, startServer, summarize, timed, writeResult } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     reuse: { type: 'boolean', default: false },
     concurrency: { type: 'string', default: '4' },
     samples: { type: 'string', default: '2000' },
+    port: { type: 'string', default: '18080' },
   },
 });
 const TARGET = Number(values.resources);
@@ -138,8 +139,10 @@ function patientBundle(n: number, size: number): object {
 
 async function main(): Promise<void> {
   const databaseUrl = await ensureDatabase('yiwang_bench', !values.reuse);
-  const server = await startServer({ DATABASE_URL: databaseUrl });
+  const server = await startServer({ DATABASE_URL: databaseUrl }, Number(values.port));
   const base = `${server.url}/fhir/R4`;
+  // Every request is authenticated (and audited), as in production.
+  const fetch = await signedInFetch(server.url, BENCH_ADMIN.username, BENCH_ADMIN.password);
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   const results: Record<string, unknown> = { date: new Date().toISOString(), target: TARGET, concurrency: CONCURRENCY };

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The whole test suite: type check, lint, then every Vitest suite against PGlite and PostgreSQL.
+// The whole test suite: type check, lint, every Vitest suite against PGlite and PostgreSQL, then the browser tests.
 // Prints a closing line "N passed, N failed" that CI reads.
 import { execSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,7 +29,21 @@ function ensurePostgres() {
 ensurePostgres();
 let failures = 0;
 failures += step('type check', 'npx', ['tsc', '-p', 'server/tsconfig.json', '--noEmit']) ? 1 : 0;
-failures += step('lint', 'npx', ['eslint', '--max-warnings=0', 'server/src', 'server/test', 'bench', 'scripts']) ? 1 : 0;
+failures += step('type check (web app)', 'npx', ['tsc', '-p', 'web/tsconfig.json', '--noEmit']) ? 1 : 0;
+failures += step('type check (browser tests)', 'npx', ['tsc', '-p', 'e2e/tsconfig.json', '--noEmit']) ? 1 : 0;
+failures += step('lint', 'npx', [
+  'eslint',
+  '--max-warnings=0',
+  'server/src',
+  'server/test',
+  'bench',
+  'scripts',
+  'web/src',
+  'web/vite.config.ts',
+  'e2e',
+])
+  ? 1
+  : 0;
 
 mkdirSync(join(root, 'server', '.vitest'), { recursive: true });
 const report = join(root, 'server', '.vitest', 'report.json');
@@ -42,16 +56,39 @@ const vitestStatus = step(
   },
 );
 
+// Browser tests (e2e/): the built web app against the real server with the demo county, in Debian's Chromium.
+const e2eReport = join(root, 'server', '.vitest', 'e2e-report.json');
+rmSync(e2eReport, { force: true });
+let e2eStatus = step('build the web app (when its sources changed)', 'node', ['scripts/build-web.mjs']);
+if (e2eStatus === 0) {
+  e2eStatus = step('browser tests (Chromium, playwright-core)', 'npx', [
+    'vitest',
+    'run',
+    '--config',
+    'e2e/vitest.config.ts',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${e2eReport}`,
+  ]);
+}
+
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-if (existsSync(report)) {
-  const r = JSON.parse(readFileSync(report, 'utf8'));
-  passed = r.numPassedTests ?? 0;
-  failed = r.numFailedTests ?? 0;
-  skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+for (const [file, status] of [
+  [report, vitestStatus],
+  [e2eReport, e2eStatus],
+]) {
+  let f = 0;
+  if (existsSync(file)) {
+    const r = JSON.parse(readFileSync(file, 'utf8'));
+    passed += r.numPassedTests ?? 0;
+    // A suite whose setup failed reports its tests as skipped: count the suite as failed.
+    f = (r.numFailedTests ?? 0) + (r.numFailedTests ? 0 : (r.numFailedTestSuites ?? 0));
+    skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  }
+  failed += status !== 0 && f === 0 ? 1 : f;
 }
-if (vitestStatus !== 0 && failed === 0) failed = 1;
 failed += failures;
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed ? 1 : 0);

@@ -214,13 +214,18 @@ describe.each(ENGINES)('access control compiled into SQL on %s', (engine) => {
   it('break-glass opens a resident outside the scope for roles allowed to use it', async () => {
     const u = await as({ roles: ['village-doctor'], organizationId: 'V1', breakGlass: { reason: '急诊抢救' } });
     expect((await u.get('Patient/p2')).status).toBe(200);
+    // Teachers have no access to residents' records at all, break-glass or not.
     const t = await as({ roles: ['teacher'], breakGlass: { reason: 'curious' } });
-    expect((await t.get('Patient/p2')).status).toBe(404);
+    expect((await t.get('Patient/p2')).status).toBe(403);
     expect(matchIds(await t.get('Organization'))).toEqual([]);
   });
 
   it('reads policies as dated data', () => {
-    expect(policyInForce('2026-11-23').version).toBe('2026-01-01');
+    expect(policyInForce('2026-06-30').version).toBe('2026-01-01');
+    expect(policyInForce('2026-06-30').roles.manager.mask).toBeUndefined();
+    // From 2026-11-01 managers see identity fields masked; the earlier version stays as it was.
+    expect(policyInForce('2026-11-01').version).toBe('2026-11-01');
+    expect(policyInForce('2026-11-23').roles.manager.mask).toEqual(['id-number', 'phone', 'address']);
     expect(() => policyInForce('2020-01-01')).toThrow(/No access policy/);
   });
 });

@@ -83,7 +83,7 @@ describe('yiwang CLI', () => {
   it('serves with health probes and finishes in-flight requests on SIGTERM', async () => {
     const port = 18000 + Math.floor(Math.random() * 1000);
     const child = spawn(process.execPath, [...NODE_ARGS, 'serve', '--memory', '--port', String(port), '--host', '127.0.0.1'], {
-      env: { ...process.env, LOG_LEVEL: 'warn' },
+      env: { ...process.env, LOG_LEVEL: 'warn', YIWANG_ADMIN_PASSWORD: 'Qi-Dong-2026!', YIWANG_DEMO: '0' },
     });
     const base = `http://127.0.0.1:${port}`;
     let up = false;
@@ -98,6 +98,15 @@ describe('yiwang CLI', () => {
     expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready', database: 'pglite' });
     const meta = await (await fetch(`${base}/fhir/R4/metadata`)).json();
     expect(meta.fhirVersion).toBe('4.0.1');
+    // The first start created the administrator from YIWANG_ADMIN_PASSWORD; nothing else answers without a token.
+    expect((await fetch(`${base}/fhir/R4/Patient`)).status).toBe(401);
+    const login = await fetch(`${base}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'Qi-Dong-2026!' }),
+    });
+    expect(login.status).toBe(200);
+    const authorization = `Bearer ${(await login.json()).access_token}`;
     // A large transaction in flight when the signal arrives must still complete.
     const entry = Array.from({ length: 3000 }, () => ({
       resource: { resourceType: 'Patient', active: true },
@@ -105,7 +114,7 @@ describe('yiwang CLI', () => {
     }));
     const inFlight = fetch(`${base}/fhir/R4`, {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json' },
+      headers: { 'content-type': 'application/fhir+json', authorization },
       body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }),
     });
     // Let the body arrive and processing start (3 000 creates on PGlite take seconds).

@@ -2,6 +2,7 @@
  * The synthetic demo county: deterministic, valid R4, valid ID numbers, no dangling references, realistic
  * prevalence, a connected institution tree and a demo user for every role.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import {
   NANCHUAN_TOWNS,
   ORG_TYPE_SYSTEM,
   generateCounty,
+  streamCounty,
   summarize,
   type DemoCounty,
 } from '../src/demo/index.js';
@@ -155,6 +157,70 @@ describe('demo county (small)', () => {
         .map(([code, name]) => [code, name?.trim()]),
     );
     for (const c of Object.values(ICD10)) expect(official.get(c.code), c.code).toBe(c.display);
+  });
+});
+
+describe('demo county: pinned output and streaming', () => {
+  const sha256 = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex');
+
+  it('gives the same county for seed 42 as before the generator was split into files', () => {
+    const c = generateCounty({ seed: 42, residents: 300 });
+    expect(summarize(c.bundles)).toEqual({
+      Condition: 229,
+      Coverage: 300,
+      DiagnosticReport: 25,
+      Encounter: 413,
+      EpisodeOfCare: 1,
+      Flag: 11,
+      Immunization: 284,
+      MedicationRequest: 101,
+      Observation: 573,
+      Organization: 48,
+      Patient: 300,
+      Practitioner: 53,
+      PractitionerRole: 53,
+    });
+    // Hashes of the output of the single-file generator (commit 5e75ec5): a change here changes every demo county.
+    expect(sha256(c.bundles)).toBe('c63e66b39b53819c0fa82b691c55341257cb5a97c3d58f13ca57679e12996bb2');
+    expect(sha256(c.users)).toBe('98a8d594f91840478b7bb07dbb09fe3d7c8b55aaa18cbd55d4ead8721f02e22a');
+  });
+
+  it('streams bundles one at a time, and its facts agree with the bundles', () => {
+    const stream = streamCounty({ seed: 3, residents: 400, bundleSize: 100 });
+    const bundles: Bundle[] = [];
+    const it = stream.bundles();
+    const first = it.next();
+    // The registries come first, before any resident is generated.
+    expect(stream.facts.residents).toBe(0);
+    expect(stream.facts.institutions).toBeGreaterThan(10);
+    bundles.push(first.value as Bundle);
+    for (let n = it.next(); !n.done; n = it.next()) {
+      bundles.push(n.value);
+      expect(n.value.entry!.length).toBeLessThanOrEqual(100);
+    }
+    expect(JSON.stringify(bundles)).toBe(JSON.stringify(generateCounty({ seed: 3, residents: 400, bundleSize: 100 }).bundles));
+    const counts = summarize(bundles);
+    const f = stream.facts;
+    expect(f.byType).toEqual(counts);
+    expect(f.resources).toBe(Object.values(counts).reduce((a, b) => a + b, 0));
+    expect(f.residents).toBe(400);
+    expect(f.institutions).toBe(counts['Organization']);
+    expect(f.staff).toBe(counts['Practitioner']);
+    const all = resources(bundles);
+    const poorHouseholds = new Set(
+      ofType<Patient>(all, 'Patient')
+        .filter((p) => p.meta?.tag?.some((t) => t.code === 'poverty-household'))
+        .map((p) => p.address![0]!.text),
+    );
+    expect(f.povertyHouseholds).toBe(poorHouseholds.size);
+    const htn = new Set(
+      ofType<Condition>(all, 'Condition')
+        .filter((c) => c.code?.coding?.[0]?.code === ICD10.hypertension.code)
+        .map((c) => c.subject.reference),
+    );
+    expect(f.hypertension).toBe(htn.size);
+    expect(f.chronicPatients).toBeGreaterThanOrEqual(htn.size);
+    expect(stream.users.map((u) => u.roles[0]).sort()).toEqual([...DEMO_ROLES].sort());
   });
 });
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, type YiwangApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { createUser, hashPassword } from '../../src/platform/auth/index.js';
 
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -42,9 +43,19 @@ export async function closeApps(): Promise<void> {
   shared.clear();
 }
 
+export interface TestUser {
+  roles: string[];
+  username?: string;
+  organizationId?: string;
+  practitionerId?: string;
+  patientId?: string;
+}
+
 export interface TestClient {
   tenant: string;
   yiwang: YiwangApp;
+  /** The bearer token every request carries (pass `authorization: ''` to send none). */
+  token: string;
   request(
     method: string,
     url: string,
@@ -52,21 +63,63 @@ export interface TestClient {
     headers?: Record<string, string>,
   ): Promise<LightMyRequestResponse & { json<T = any>(): T }>;
   get(url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  /** A client of the same tenant signed in as another user (created on the fly). */
+  as(user: TestUser): Promise<TestClient>;
 }
 
-/** A client whose requests run in their own tenant (the X-Test-Tenant header is honoured in test builds only). */
-export async function testClient(engine: Engine): Promise<TestClient> {
-  const yiwang = await sharedApp(engine);
-  const tenant = 't-' + randomUUID();
+/** Test users share one scrypt hash, computed once per process: creating a user then costs one INSERT. */
+export const TEST_PASSWORD = 'Test-Yiwang-2026!';
+let testHash: Promise<string> | undefined;
+
+/** Creates a user in the tenant and opens a session for it, without the cost of a password login. */
+export async function signIn(yiwang: YiwangApp, tenant: string, user: TestUser): Promise<string> {
+  testHash ??= hashPassword(TEST_PASSWORD);
+  const record = await createUser(yiwang.db, tenant, {
+    username: user.username ?? `u-${randomUUID().slice(0, 8)}`,
+    password: TEST_PASSWORD,
+    passwordHash: await testHash,
+    roles: user.roles,
+    organizationId: user.organizationId,
+    practitionerId: user.practitionerId,
+    patientId: user.patientId,
+  });
+  return (await yiwang.auth.openSession(record)).response.access_token;
+}
+
+function clientFor(yiwang: YiwangApp, tenant: string, token: string): TestClient {
   const app: FastifyInstance = yiwang.app;
   const request = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const all: Record<string, string> = {
+      'x-test-tenant': tenant,
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}),
+      ...headers,
+    };
+    if (all.authorization === '') delete all.authorization;
     const opts: InjectOptions = {
       method: method as InjectOptions['method'],
       url: url.startsWith('/') ? url : `/fhir/R4/${url}`,
-      headers: { 'x-test-tenant': tenant, ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}), ...headers },
+      headers: all,
     };
     if (body !== undefined) opts.payload = typeof body === 'string' ? body : JSON.stringify(body);
     return app.inject(opts) as Promise<LightMyRequestResponse & { json<T = any>(): T }>;
   };
-  return { tenant, yiwang, request, get: (url, headers) => request('GET', url, undefined, headers) };
+  return {
+    tenant,
+    yiwang,
+    token,
+    request,
+    get: (url, headers) => request('GET', url, undefined, headers),
+    as: async (user) => clientFor(yiwang, tenant, await signIn(yiwang, tenant, user)),
+  };
+}
+
+/**
+ * A client whose requests run in their own tenant (the X-Test-Tenant header is honoured in test builds only),
+ * signed in as an administrator of that tenant.
+ */
+export async function testClient(engine: Engine): Promise<TestClient> {
+  const yiwang = await sharedApp(engine);
+  const tenant = 't-' + randomUUID();
+  return clientFor(yiwang, tenant, await signIn(yiwang, tenant, { roles: ['admin'], username: 'admin' }));
 }

@@ -9,7 +9,8 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/database.js';
-import type { AccessFilter, WriteCheckContext } from '../fhir/access.js';
+import { scopeAllows } from '../auth/scopes.js';
+import type { AccessFilter, AccessInteraction, WriteCheckContext } from '../fhir/access.js';
 import { extractSearchValues } from '../fhir/extract.js';
 import { forbidden } from '../fhir/outcomes.js';
 import { getTableModel } from '../fhir/schema.js';
@@ -66,11 +67,22 @@ export async function resolveScope(db: Queryable, subject: AccessSubject): Promi
   return { organizationRefs, actorRefs };
 }
 
-function isPatientData(resourceType: string): boolean {
-  return resourceType === 'Patient' || !!getTableModel(resourceType)?.compartmentParams.length;
+/** Person (the resident index's golden record) holds a resident's demographics: personal data, though outside the compartment. */
+export function isPatientData(resourceType: string): boolean {
+  return resourceType === 'Patient' || resourceType === 'Person' || !!getTableModel(resourceType)?.compartmentParams.length;
 }
 
-export function compileAccess(subject: AccessSubject, policy: AccessPolicySet, scope: ResolvedScope): AccessFilter {
+export interface CompileOptions {
+  /** SMART scopes of the token; undefined = no scope limit (the platform's own jobs). */
+  scopes?: string[];
+}
+
+export function compileAccess(
+  subject: AccessSubject,
+  policy: AccessPolicySet,
+  scope: ResolvedScope,
+  options: CompileOptions = {},
+): AccessFilter {
   const breakGlass = !!subject.breakGlass && subject.roles.some((r) => policy.roles[r]?.breakGlass);
   const read: Scope = breakGlass ? 'all' : widest(policy, subject.roles, 'read');
   const write = widest(policy, subject.roles, 'write');
@@ -104,6 +116,10 @@ export function compileAccess(subject: AccessSubject, policy: AccessPolicySet, s
     if (!isPatientData(resourceType)) return s === 'none' ? 'false' : null;
     if (s === 'none') return 'false';
     if (resourceType === 'Patient') return patientCondition(alias, params, s);
+    // A golden record is visible when one of the source records it links is.
+    if (resourceType === 'Person') {
+      return `EXISTS (SELECT 1 FROM "Patient" acc_pt WHERE acc_pt.tenant = ${alias}.tenant AND NOT acc_pt.deleted AND ('Patient/' || acc_pt.id) = ANY(${alias}.p_link) AND ${patientCondition('acc_pt', params, s)})`;
+    }
     if (s === 'own') return subject.patientId ? `${alias}.compartments && ARRAY[${params.add(subject.patientId)}]::text[]` : 'false';
     return `EXISTS (SELECT 1 FROM "Patient" acc_pt WHERE acc_pt.tenant = ${alias}.tenant AND NOT acc_pt.deleted AND acc_pt.id = ANY(${alias}.compartments) AND ${patientCondition('acc_pt', params, s)})`;
   };
@@ -114,6 +130,7 @@ export function compileAccess(subject: AccessSubject, policy: AccessPolicySet, s
     if (write === 'all') return;
     if (!writeTypes.has('*') && !writeTypes.has(type)) throw forbidden(`Your role may not ${interaction} ${type} resources`);
     if (!isPatientData(type)) throw forbidden(`Only administrators maintain ${type} (registries and catalogues)`);
+    if (type === 'Person') throw forbidden('Golden records (Person) are maintained by the resident index, not edited directly');
     // Every resident the resource concerns must be within the caller's write scope.
     const model = getTableModel(type);
     if (!model) return;
@@ -143,5 +160,26 @@ export function compileAccess(subject: AccessSubject, policy: AccessPolicySet, s
     }
   };
 
-  return { readCondition: (t, a, p) => readCondition(t, a, p), checkWrite };
+  const scopes = options.scopes;
+  const scopeReads = (type: string): boolean => !scopes || scopeAllows(scopes, type, 'read') || scopeAllows(scopes, type, 'search');
+
+  const checkInteraction = (type: string, interaction: AccessInteraction): void => {
+    if (scopes && !scopeAllows(scopes, type, interaction)) {
+      throw forbidden(`The access token's scopes do not allow ${interaction} on ${type} (scopes: ${scopes.join(' ') || 'none'})`);
+    }
+    const isRead = interaction === 'read' || interaction === 'search';
+    if (isRead && read === 'none' && isPatientData(type)) throw forbidden(`Your role may not read residents' ${type} records`);
+    if (!isRead && write === 'none') throw forbidden(`Your role may not ${interaction} ${type} resources`);
+  };
+
+  return {
+    readCondition: (t, a, p) => (scopeReads(t) ? readCondition(t, a, p) : 'false'),
+    checkWrite: async (store, resource, interaction) => {
+      checkInteraction(resource.resourceType, interaction);
+      await checkWrite(store, resource, interaction);
+    },
+    checkInteraction,
+    unrestricted:
+      read === 'all' && write === 'all' && !breakGlass && (!scopes || scopes.some((x) => /^(system|user)\/\*\.(\*|cruds)$/.test(x))),
+  };
 }

@@ -16,6 +16,8 @@ export interface RolePolicy {
   writeTypes: string[];
   /** May open a resident outside the scope with a stated reason (recorded and reported). */
   breakGlass: boolean;
+  /** Identity fields shown masked to this role ('id-number', 'phone', 'address'); see mask.ts. */
+  mask?: ('id-number' | 'phone' | 'address')[];
 }
 
 export interface AccessPolicySet {
@@ -26,6 +28,7 @@ export interface AccessPolicySet {
 }
 
 const SCOPES: Scope[] = ['all', 'catchment', 'own', 'none'];
+const MASKABLE: string[] = ['id-number', 'phone', 'address'];
 const policiesDir = join(dirname(fileURLToPath(import.meta.url)), 'policies');
 
 export function validatePolicySet(set: AccessPolicySet, source: string): AccessPolicySet {
@@ -33,6 +36,8 @@ export function validatePolicySet(set: AccessPolicySet, source: string): AccessP
   for (const [role, p] of Object.entries(set.roles ?? {})) {
     if (!SCOPES.includes(p.read) || !SCOPES.includes(p.write)) throw new Error(`${source}: role '${role}' has an unknown scope`);
     if (!Array.isArray(p.writeTypes)) throw new Error(`${source}: role '${role}' needs writeTypes`);
+    const badMask = (p.mask ?? []).filter((m) => !MASKABLE.includes(m));
+    if (badMask.length) throw new Error(`${source}: role '${role}' masks unknown field(s) ${badMask.join(', ')}`);
   }
   return set;
 }

@@ -357,6 +357,7 @@ export class AuditTrail {
     if (filter.action !== undefined) {
       add((p) => `action = ANY(${p}::text[])`, Array.isArray(filter.action) ? filter.action : [filter.action]);
     }
+    if (filter.breakGlass) where.push('break_glass IS NOT NULL');
     if (filter.cursor) add((p) => `pos < ${p}`, decodeCursor(filter.cursor));
     const count = Math.min(Math.max(1, Math.floor(filter.count ?? 100)), 1_000);
     params.push(count + 1);

@@ -84,6 +84,8 @@ export interface AuditFilter {
   /** Exclusive upper bound of `recorded`. */
   to?: Date;
   action?: AuditAction | AuditAction[];
+  /** Only break-glass accesses (the privacy officer's report). */
+  breakGlass?: boolean;
   /** Page size (default 100, at most 1 000). */
   count?: number;
   /** The `next` of the previous page. */

@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './guard.js';
 export * from './password.js';
 export * from './roles.js';
 export * from './routes.js';

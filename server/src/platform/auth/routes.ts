@@ -59,9 +59,14 @@ function clientCredentials(request: FastifyRequest, b: Record<string, unknown>):
   return { id: b.client_id, secret: b.client_secret, basic: false };
 }
 
-export async function registerAuthRoutes(app: FastifyInstance, deps: AuthDeps): Promise<Authenticator> {
-  const authenticator = createAuthenticator(deps);
+export async function registerAuthRoutes(
+  app: FastifyInstance,
+  deps: AuthDeps,
+  authenticator: Authenticator = createAuthenticator(deps),
+): Promise<Authenticator> {
   const service = authenticator.service;
+  // Behind the app's guard the principal is already there; mounted alone (tests), the routes authenticate themselves.
+  const who = async (request: FastifyRequest): Promise<Principal> => request.principal ?? service.authenticate(request);
   void warmUpPasswordTiming();
   if (deps.config.bootstrapAdminPassword) {
     const created = await ensureBootstrapAdmin(deps.db, deps.config.tenant, deps.config.bootstrapAdminPassword);
@@ -87,16 +92,16 @@ export async function registerAuthRoutes(app: FastifyInstance, deps: AuthDeps): 
       reply.header('pragma', 'no-cache');
     });
 
-    scope.post('/auth/login', async (request) => {
+    scope.post('/auth/login', { config: { public: true } }, async (request) => {
       const b = body(request);
       return service.login({ tenant: service.tenantOf(request), username: b.username, password: b.password, totp: b.totp, ip: request.ip });
     });
 
-    scope.post('/auth/refresh', async (request) => {
+    scope.post('/auth/refresh', { config: { public: true } }, async (request) => {
       return service.refresh({ tenant: service.tenantOf(request), refreshToken: body(request).refresh_token, ip: request.ip });
     });
 
-    scope.post('/auth/logout', async (request, reply) => {
+    scope.post('/auth/logout', { config: { public: true } }, async (request, reply) => {
       const refreshToken = body(request).refresh_token;
       if (!request.headers.authorization && typeof refreshToken === 'string' && refreshToken) {
         await service.logoutByRefreshToken(service.tenantOf(request), refreshToken, request.ip);
@@ -106,24 +111,24 @@ export async function registerAuthRoutes(app: FastifyInstance, deps: AuthDeps): 
       return reply.code(204).send();
     });
 
-    scope.get('/auth/me', async (request) => service.authenticate(request));
+    scope.get('/auth/me', async (request) => await who(request));
 
-    scope.post('/auth/totp/setup', async (request) => service.totpSetup(await service.authenticate(request)));
+    scope.post('/auth/totp/setup', async (request) => service.totpSetup(await who(request)));
 
     scope.post('/auth/totp/enable', async (request, reply) => {
-      const principal = await service.authenticate(request);
+      const principal = await who(request);
       await service.totpEnable(principal, body(request).code, request.ip);
       return reply.code(204).send();
     });
 
     scope.post('/auth/password', async (request, reply) => {
-      const principal = await service.authenticate(request);
+      const principal = await who(request);
       const b = body(request);
       await service.changePassword(principal, b.current_password, b.new_password, request.ip);
       return reply.code(204).send();
     });
 
-    scope.post('/oauth2/token', async (request) => {
+    scope.post('/oauth2/token', { config: { public: true } }, async (request) => {
       const b = body(request);
       if (b.grant_type !== 'client_credentials') {
         throw new AuthError(400, 'unsupported_grant_type', 'Only grant_type=client_credentials is supported here.');

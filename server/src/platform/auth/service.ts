@@ -12,7 +12,7 @@ import { assertPasswordComplexity, PasswordPolicyError, verifyDummyPassword, ver
 import { ROLES } from './roles.js';
 import { scopeCovers, splitScopes } from './scopes.js';
 import { getCachedSession, invalidateSession, putCachedSession, type CachedSession } from './session-cache.js';
-import { findClient, findUser, findUserByUsername, setPassword, type UserSecrets } from './store.js';
+import { findClient, findUser, findUserByUsername, setPassword, type UserRecord, type UserSecrets } from './store.js';
 import { signToken, TokenError, verifyToken, type AccessClaims } from './token.js';
 import { generateTotpSecret, otpauthUri, verifyTotp } from './totp.js';
 
@@ -182,6 +182,18 @@ export class AuthService {
         [tenant, user.id],
       );
     }
+    const tokens = await this.openSession(user, ip);
+    await this.emit({ type: 'login-success', tenant, username, userId: user.id, sessionId: tokens.sessionId, sourceIp: ip });
+    return tokens.response;
+  }
+
+  /**
+   * Opens a session for a user whose identity is already established (after the password and second factor,
+   * or by the platform itself, e.g. test fixtures) and issues its first token pair.
+   */
+  async openSession(user: UserRecord, ip?: string): Promise<{ sessionId: string; response: TokenResponse }> {
+    const tenant = user.tenant;
+    const now = this.now();
     const scopes = user.roles.includes(ROLES.resident) && user.roles.length === 1 ? this.config.residentScopes : this.config.userScopes;
     const sessionId = randomUUID();
     const expiresAt = new Date(now.getTime() + this.config.absoluteTimeoutSeconds * 1000);
@@ -193,8 +205,10 @@ export class AuthService {
       );
       await insertRefreshToken(tx, tenant, refreshToken, sessionId, now, expiresAt);
     });
-    await this.emit({ type: 'login-success', tenant, username, userId: user.id, sessionId, sourceIp: ip });
-    return { ...this.issue(tenant, user.id, user.roles, sessionId, scopes, now, expiresAt), refresh_token: refreshToken };
+    return {
+      sessionId,
+      response: { ...this.issue(tenant, user.id, user.roles, sessionId, scopes, now, expiresAt), refresh_token: refreshToken },
+    };
   }
 
   private lockedError(until: Date, now: Date): AuthError {

@@ -103,6 +103,7 @@ export async function exportPage(
   model: TableModel,
   after: string,
   pageSize: number,
+  options: { sealed?: boolean } = {},
 ): Promise<{ id: string; content: string }[]> {
   // Current versions. A resource changed after transactionTime is exported as it is now rather than
   // left out (the IG's SHALL include everything changed up to transactionTime wins over its SHOULD NOT).
@@ -113,10 +114,10 @@ export async function exportPage(
   if (params.level === 'group') where.push(`r.compartments && ${sql.add(params.patients ?? [])}::text[]`);
   const access = repo.access.readCondition(model.resourceType, 'r', sql);
   if (access) where.push(`(${access})`);
-  return repo.query<{ id: string; content: string }>(
-    `SELECT r.id, r.content FROM ${model.table} r WHERE ${where.join(' AND ')} ORDER BY r.id LIMIT ${pageSize}`,
-    sql.values,
-  );
+  const text = `SELECT r.id, r.content FROM ${model.table} r WHERE ${where.join(' AND ')} ORDER BY r.id LIMIT ${pageSize}`;
+  // Sealed: the stored text as it is (identity fields still encrypted), for files kept in the database.
+  if (options.sealed) return (await repo.db.query<{ id: string; content: string }>(text, sql.values)).rows;
+  return repo.query<{ id: string; content: string }>(text, sql.values);
 }
 
 /** Runs (or resumes) an export job one page at a time; false when asked to stop before the end. */
@@ -134,7 +135,8 @@ export async function runExport(
   while (typeIndex < types.length) {
     if (options.shouldStop()) return false;
     const model = getTableModel(types[typeIndex]) as TableModel;
-    const rows = await exportPage(repo, params, model, after, options.pageSize);
+    // Files wait in bulk_file until downloaded: they keep the identity fields encrypted; the download reveals them.
+    const rows = await exportPage(repo, params, model, after, options.pageSize, { sealed: true });
     if (!rows.length) {
       // Nothing (more) of this type: move on without a write; the next page's checkpoint covers it.
       typeIndex++;

@@ -15,7 +15,8 @@ import type { Repository } from '../fhir/repository.js';
 import { isResourceType } from '../fhir/validate.js';
 import { NDJSON_FORMATS } from './export.js';
 import { errorOutcome, loadChunk, StopLoad, type NdjsonLine } from './ndjson.js';
-import { readFile, saveCheckpoint, writePart, type BulkJob } from './store.js';
+import { protectionFor } from '../protect/index.js';
+import { readFile, saveCheckpoint, uploadSealing, writePart, type BulkJob } from './store.js';
 
 export interface ImportInput {
   type?: string;
@@ -102,7 +103,10 @@ async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator<string
 }
 
 function inputLines(repo: Repository, job: BulkJob, input: ImportInput): AsyncIterable<string> {
-  if (input.url.startsWith('upload:')) return splitLines(readFile(repo.db, job, `input-${input.url.slice(7)}.ndjson`));
+  if (input.url.startsWith('upload:')) {
+    const { open } = uploadSealing(protectionFor(repo.db).keyring, job.id);
+    return splitLines(readFile(repo.db, job, `input-${input.url.slice(7)}.ndjson`, open));
+  }
   return createInterface({ input: createReadStream(input.url, 'utf8'), crlfDelay: Infinity });
 }
 

@@ -14,15 +14,16 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../db/database.js';
 import { FHIR_BASE, sendOutcome, toFhirError } from '../fhir/http.js';
-import { badRequest, FhirError, informational, notFound } from '../fhir/outcomes.js';
+import { badRequest, FhirError, forbidden, informational, notFound } from '../fhir/outcomes.js';
 import { RawJson } from '../fhir/raw.js';
 import type { Repository } from '../fhir/repository.js';
 import type { FhirRequest, FhirResponse, OperationHandler, RouterContext } from '../fhir/router.js';
 import { isResourceType } from '../fhir/validate.js';
+import { protectionFor } from '../protect/index.js';
 import { parseExportRequest } from './export.js';
 import { parseImportRequest, type ImportCheckpoint, type ImportParams } from './import.js';
 import type { BulkRunner } from './runner.js';
-import { cancelJob, createJob, fileExists, getJob, listFiles, readFile, writePart, type BulkJob } from './store.js';
+import { cancelJob, createJob, fileExists, getJob, listFiles, readFile, uploadSealing, writePart, type BulkJob } from './store.js';
 
 export interface BulkOptions {
   db: Database;
@@ -75,6 +76,13 @@ async function manifest(db: Database, job: BulkJob): Promise<Record<string, unkn
   return { ...head, input: inputs, output, error: errors };
 }
 
+/** Bulk jobs read and write the whole county with the platform's rights, so only unrestricted callers start them. */
+function assertUnrestricted(repo: Repository, operation: string): void {
+  if (!repo.access.unrestricted) {
+    throw forbidden(`${operation} works on the whole county's data and needs administrator or system rights (管理员或系统账户)`);
+  }
+}
+
 export function bulkOperations(options: BulkOptions): Map<string, OperationHandler> {
   const { db, runner } = options;
   const kickOff = async (repo: Repository, req: FhirRequest, ctx: RouterContext, kind: 'export' | 'import', params: unknown) => {
@@ -91,6 +99,7 @@ export function bulkOperations(options: BulkOptions): Map<string, OperationHandl
   };
 
   const exportOp: OperationHandler = async (repo, req, ctx, target) => {
+    assertUnrestricted(repo, '$export');
     if (req.method !== 'GET') throw badRequest('Kick off $export with GET', '$export');
     preferAsync(req.prefer);
     const params = await parseExportRequest(repo, req.query, target);
@@ -99,6 +108,7 @@ export function bulkOperations(options: BulkOptions): Map<string, OperationHandl
   };
 
   const importOp: OperationHandler = async (repo, req, ctx, target) => {
+    assertUnrestricted(repo, '$import');
     if (target.resourceType) throw badRequest('$import runs at the system level', '$import');
     if (req.method !== 'POST') throw badRequest('Kick off $import with POST and a Parameters resource', '$import');
     preferAsync(req.prefer);
@@ -108,6 +118,7 @@ export function bulkOperations(options: BulkOptions): Map<string, OperationHandl
   };
 
   const statusOp: OperationHandler = async (repo, req): Promise<FhirResponse> => {
+    assertUnrestricted(repo, '$bulk-status');
     const segments = req.path.split('/').filter(Boolean);
     if (segments.length !== 2) throw notFound('Give the job id: $bulk-status/{id}');
     const job = await getJob(db, repo.tenant, segments[1]);
@@ -145,7 +156,12 @@ export function bulkOperations(options: BulkOptions): Map<string, OperationHandl
 /** File downloads and NDJSON uploads. `tenantFor` gives the caller's tenant, as for the FHIR routes. */
 export async function registerBulkRoutes(
   app: FastifyInstance,
-  options: BulkOptions & { tenantFor: (request: FastifyRequest) => string | Promise<string>; publicBaseUrl?: string },
+  options: BulkOptions & {
+    tenantFor: (request: FastifyRequest) => string | Promise<string>;
+    publicBaseUrl?: string;
+    /** Rejects callers who may not download or upload bulk files (throws a FhirError). */
+    authorize?: (request: FastifyRequest) => void | Promise<void>;
+  },
 ): Promise<void> {
   const { db } = options;
   await app.register(async (scope) => {
@@ -156,6 +172,7 @@ export async function registerBulkRoutes(
       (_req, body, done) => done(null, body),
     );
     scope.setErrorHandler((err, request, reply) => sendOutcome(reply, toFhirError(err, request)));
+    if (options.authorize) scope.addHook('preHandler', async (request) => options.authorize?.(request));
 
     scope.get(`${FHIR_BASE}/$bulk-file/:id/:name`, async (request, reply) => {
       const { id, name } = request.params as { id: string; name: string };
@@ -164,7 +181,16 @@ export async function registerBulkRoutes(
       if (!/^[A-Za-z]+\.ndjson$/.test(name) || name.startsWith('input-') || !(await fileExists(db, job, name))) {
         throw notFound(`File ${name} of job ${id} not found`);
       }
-      return reply.type('application/fhir+ndjson').send(Readable.from(readFile(db, job, name)));
+      const protection = protectionFor(db);
+      const revealed = async function* () {
+        for await (const part of readFile(db, job, name)) {
+          yield part
+            .split('\n')
+            .map((line) => (line ? protection.revealText(line) : line))
+            .join('\n');
+        }
+      };
+      return reply.type('application/fhir+ndjson').send(Readable.from(revealed()));
     });
 
     scope.post(`${FHIR_BASE}/$import-ndjson`, async (request, reply) => {
@@ -189,7 +215,14 @@ export async function registerBulkRoutes(
         const lines = body.split('\n');
         if (lines[lines.length - 1] === '') lines.pop();
         for (let i = 0; i < lines.length; i += UPLOAD_LINES_PER_PART) {
-          await writePart(tx, { tenant, id: jobId }, 'input-0.ndjson', type ?? 'Resource', lines.slice(i, i + UPLOAD_LINES_PER_PART));
+          await writePart(
+            tx,
+            { tenant, id: jobId },
+            'input-0.ndjson',
+            type ?? 'Resource',
+            lines.slice(i, i + UPLOAD_LINES_PER_PART),
+            uploadSealing(protectionFor(db).keyring, jobId).seal,
+          );
         }
         return jobId;
       });

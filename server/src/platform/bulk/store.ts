@@ -8,6 +8,8 @@
  * so a download streams part by part and no single value grows with the export.
  */
 import { randomUUID } from 'node:crypto';
+import { decryptField, encryptField, isEncryptedField } from '../crypto/field.js';
+import type { Keyring } from '../crypto/keyring.js';
 import type { Queryable } from '../db/database.js';
 import { notFound } from '../fhir/outcomes.js';
 import { pgTimestampToIso } from '../fhir/sql.js';
@@ -125,12 +127,15 @@ export async function writePart(
   name: string,
   resourceType: string,
   lines: string[],
+  /** Transforms the part's text before it is stored (encryption of uploaded input). */
+  seal?: (text: string) => string,
 ): Promise<void> {
   if (!lines.length) return;
+  const text = lines.join('\n') + '\n';
   await db.query(
     `INSERT INTO bulk_file (tenant, job_id, name, part, resource_type, lines, content)
      SELECT $1, $2, $3, COALESCE(MAX(part), -1) + 1, $4, $5, $6 FROM bulk_file WHERE tenant = $1 AND job_id = $2 AND name = $3`,
-    [job.tenant, job.id, name, resourceType, lines.length, lines.join('\n') + '\n'],
+    [job.tenant, job.id, name, resourceType, lines.length, seal ? seal(text) : text],
   );
 }
 
@@ -149,7 +154,12 @@ export async function listFiles(db: Queryable, job: { tenant: string; id: string
 }
 
 /** The parts of one file in order, read one at a time. */
-export async function* readFile(db: Queryable, job: { tenant: string; id: string }, name: string): AsyncGenerator<string> {
+export async function* readFile(
+  db: Queryable,
+  job: { tenant: string; id: string },
+  name: string,
+  open: (text: string) => string = (text) => text,
+): AsyncGenerator<string> {
   let part = -1;
   for (;;) {
     const rows = await db.query<{ part: number; content: string }>(
@@ -159,7 +169,7 @@ export async function* readFile(db: Queryable, job: { tenant: string; id: string
     const row = rows.rows[0];
     if (!row) return;
     part = row.part;
-    yield row.content;
+    yield open(row.content);
   }
 }
 
@@ -170,4 +180,16 @@ export async function fileExists(db: Queryable, job: { tenant: string; id: strin
     name,
   ]);
   return rows.rows.length > 0;
+}
+
+/**
+ * Uploaded NDJSON holds residents' identity fields in clear: it waits for the import SM4-encrypted, bound to
+ * its job (`bulk_file/<job>`), and is opened only by the import itself.
+ */
+export function uploadSealing(keyring: Keyring, jobId: string): { seal: (text: string) => string; open: (text: string) => string } {
+  const context = `bulk_file/${jobId}`;
+  return {
+    seal: (text) => encryptField(text, keyring, { context }),
+    open: (text) => (isEncryptedField(text.trim()) ? decryptField(text.trim(), keyring, { context }) : text),
+  };
 }

@@ -20,6 +20,13 @@ export interface EverythingParams {
   cursor?: string;
 }
 
+/** The other Patient records of the same individual (registered by the resident index); their data is the resident's too. */
+export type LinkedRecords = (repo: Repository, patientId: string) => Promise<string[]>;
+let linkedRecords: LinkedRecords | undefined;
+export function setLinkedRecords(fn: LinkedRecords | undefined): void {
+  linkedRecords = fn;
+}
+
 export async function everything(repo: Repository, baseUrl: string, patientId: string, query: EverythingParams): Promise<RawJson> {
   // The patient must exist and be visible to the caller; read() answers 404/410 otherwise.
   await repo.read('Patient', patientId);
@@ -28,7 +35,8 @@ export async function everything(repo: Repository, baseUrl: string, patientId: s
   const limit = Math.min(count, MAX_COUNT);
   const wanted = query.type ? new Set(query.type.split(',')) : undefined;
   for (const t of wanted ?? []) if (!getTableModel(t)) throw badRequest(`Unknown resource type '${t}' in _type`, '_type');
-  const params = new SqlParams([repo.tenant, [patientId]]);
+  // Each row still passes the caller's access condition below, whichever record it belongs to.
+  const params = new SqlParams([repo.tenant, [patientId, ...((await linkedRecords?.(repo, patientId)) ?? [])]]);
   const since = query.since ? params.add(dateRange(query.since, '_since').start) : undefined;
   const selects: string[] = [];
   for (const model of getTableModels().values()) {

@@ -183,12 +183,15 @@ export function extractSearchValues(resource: Resource, model: TableModel): Extr
       }
       case 'reference': {
         const refs = convertToSearchableReferences(values).filter((r) => !!r);
-        // Canonical references are searchable with and without their |version.
+        // Canonical references are searchable with and without their |version, and version-specific literal
+        // references ('DiagnosticReport/1/_history/3') by the resource they point to, as FHIR search expects.
         const all = new Set<string>();
         for (const r of refs) {
           all.add(r);
           const bar = r.indexOf('|');
           if (bar > 0 && !r.startsWith('identifier:')) all.add(r.slice(0, bar));
+          const history = r.indexOf('/_history/');
+          if (history > 0) all.add(r.slice(0, history));
         }
         if (all.size) columns.set(p.column, [...all]);
         break;
@@ -199,8 +202,9 @@ export function extractSearchValues(resource: Resource, model: TableModel): Extr
         break;
       }
       case 'string': {
-        const raw: string[] = [];
+        let raw: string[] = [];
         collectStrings(values, raw);
+        if (p.derive) raw = p.derive(raw);
         const seen = new Set<string>();
         for (const exact of raw) {
           if (seen.has(exact)) continue;

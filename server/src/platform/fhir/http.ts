@@ -2,6 +2,7 @@
  * Mounts the FHIR router on Fastify at /fhir/R4: content types, body limits, headers, and errors
  * turned into OperationOutcomes with the right status (never a stack trace).
  */
+import type { Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FhirError } from './outcomes.js';
 import { RawJson } from './raw.js';
@@ -19,6 +20,22 @@ export interface FhirHttpOptions {
   /** Public base URL; defaults to the request's own scheme and host. */
   publicBaseUrl?: string;
   operations?: RouterContext['operations'];
+  /** The caller as FHIR references (operations acting in their name). */
+  callerOf?: (request: FastifyRequest) => RouterContext['caller'];
+  /** Rewrites a response body for the caller (masking of identity fields). */
+  present?: (request: FastifyRequest, body: Resource | RawJson) => Resource | RawJson;
+  /** Told of every interaction and its outcome, after the store answered or refused (the audit trail). */
+  onInteraction?: (request: FastifyRequest, interaction: FhirInteraction) => void;
+}
+
+export interface FhirInteraction {
+  method: string;
+  /** Path below the FHIR base. */
+  path: string;
+  queryString?: string;
+  requestBody?: unknown;
+  status: number;
+  responseBody?: Resource | RawJson;
 }
 
 export function sendOutcome(reply: FastifyReply, err: FhirError): FastifyReply {
@@ -71,6 +88,17 @@ function parseJsonBody(body: string): unknown {
   return parsed;
 }
 
+function interactionOf(request: FastifyRequest): Omit<FhirInteraction, 'status'> {
+  const [pathPart, queryString] = request.url.slice(FHIR_BASE.length).split('?', 2) as [string, string | undefined];
+  let path = pathPart.replace(/^\/+|\/+$/g, '');
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // Keep the raw path; the router has refused it already.
+  }
+  return { method: request.method, path, queryString, requestBody: request.body };
+}
+
 export async function registerFhirRoutes(app: FastifyInstance, options: FhirHttpOptions): Promise<void> {
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -88,7 +116,13 @@ export async function registerFhirRoutes(app: FastifyInstance, options: FhirHttp
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
       done(null, parseQueryString(body as string));
     });
-    scope.setErrorHandler((err, request, reply) => sendOutcome(reply, toFhirError(err, request)));
+    scope.setErrorHandler((err, request, reply) => {
+      const fhirError = toFhirError(err, request);
+      if (options.onInteraction && request.principal) {
+        options.onInteraction(request, { ...interactionOf(request), status: fhirError.status });
+      }
+      return sendOutcome(reply, fhirError);
+    });
 
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       const path = ((request.params as Record<string, string>)['*'] ?? '').replace(/\/+$/, '');
@@ -117,12 +151,14 @@ export async function registerFhirRoutes(app: FastifyInstance, options: FhirHttp
           ifNoneMatch: header('if-none-match'),
           prefer: header('prefer'),
         },
-        { baseUrl, operations: options.operations },
+        { baseUrl, operations: options.operations, caller: options.callerOf?.(request) },
       );
+      options.onInteraction?.(request, { ...interactionOf(request), status: res.status, responseBody: res.body });
       reply.code(res.status);
       for (const [k, v] of Object.entries(res.headers ?? {})) reply.header(k, v);
       if (res.body === undefined) return reply.send();
-      return reply.type(FHIR_JSON).send(res.body instanceof RawJson ? res.body.text : res.body);
+      const shown = options.present ? options.present(request, res.body) : res.body;
+      return reply.type(FHIR_JSON).send(shown instanceof RawJson ? shown.text : shown);
     };
     scope.all(FHIR_BASE, handler);
     scope.all(`${FHIR_BASE}/*`, handler);

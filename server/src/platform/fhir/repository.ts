@@ -13,13 +13,17 @@ import { badRequest, conflict, gone, notFound, preconditionFailed, unprocessable
 import { insertRows, updateRow, type ResourceRow } from './rows.js';
 import { getTableModel, type TableModel } from './schema.js';
 import { pgTimestampToIso, SqlParams } from './sql.js';
+import { protectionFor, type FieldProtection } from '../protect/protection.js';
 import { assertResourceType, assertValidId, validateIncoming } from './validate.js';
+import { runWriteHooks } from './write-hooks.js';
 
 export interface RepositoryContext {
   tenant: string;
   access?: AccessFilter;
   /** Injectable clock for tests. */
   now?: () => Date;
+  /** Field encryption; default: the one attached to the database (protect/index.ts). */
+  protection?: FieldProtection;
 }
 
 export interface WriteResult {
@@ -56,6 +60,8 @@ function withMeta(resource: Resource, id: string, version: number, lastUpdated: 
 export class Repository {
   private pending = new Map<string, ResourceRow[]>();
   readonly access: AccessFilter;
+  /** The encryption boundary: content is sealed on every write and revealed in `query`. */
+  readonly protection: FieldProtection;
 
   constructor(
     readonly db: Queryable,
@@ -63,6 +69,7 @@ export class Repository {
     private readonly database?: Database,
   ) {
     this.access = ctx.access ?? systemAccess;
+    this.protection = ctx.protection ?? protectionFor(database ?? db);
   }
 
   get tenant(): string {
@@ -77,7 +84,7 @@ export class Repository {
   async withTransaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     if (!this.database) return fn(this);
     return this.database.transaction(async (tx) => {
-      const repo = new Repository(tx, this.ctx);
+      const repo = new Repository(tx, { ...this.ctx, protection: this.protection });
       const result = await fn(repo);
       await repo.flush();
       return result;
@@ -94,7 +101,8 @@ export class Repository {
 
   async query<T>(sql: string, params: unknown[], options?: QueryOptions): Promise<T[]> {
     await this.flush();
-    return (await this.db.query<T>(sql, params, options)).rows;
+    // Every stored content leaving the store passes here: protected fields are decrypted in one place.
+    return this.protection.revealRows((await this.db.query<T>(sql, params, options)).rows);
   }
 
   /** Creates a resource with a server-assigned UUID (or the one given by a transaction). */
@@ -106,18 +114,20 @@ export class Repository {
     await this.access.checkWrite(this, resource, 'create');
     const id = options.assignedId ?? randomUUID();
     const stored = withMeta(resource, id, 1, this.now());
+    const extracted = extractSearchValues(stored, model);
     const row: ResourceRow = {
       id,
       version: 1,
       lastUpdated: stored.meta?.lastUpdated as string,
       deleted: false,
-      content: JSON.stringify(stored),
-      extracted: extractSearchValues(stored, model),
+      content: this.protection.seal(stored, extracted, model),
+      extracted,
     };
     // Buffered: flushed as multi-row INSERTs before the next read or at commit.
     const list = this.pending.get(model.resourceType) ?? [];
     list.push(row);
     this.pending.set(model.resourceType, list);
+    await runWriteHooks(this, { resourceType: model.resourceType, id, action: 'create', resource: stored });
     return { resource: stored, outcome: 'created' };
   }
 
@@ -184,19 +194,21 @@ export class Repository {
       await repo.access.checkWrite(repo, resource, existing ? 'update' : 'create');
       const version = (existing?.version ?? 0) + 1;
       const stored = withMeta(resource, id, version, repo.now());
+      const extracted = extractSearchValues(stored, model);
       const row: ResourceRow = {
         id,
         version,
         lastUpdated: stored.meta?.lastUpdated as string,
         deleted: false,
-        content: JSON.stringify(stored),
-        extracted: extractSearchValues(stored, model),
+        content: repo.protection.seal(stored, extracted, model),
+        extracted,
       };
       if (existing) {
         await updateRow(repo.db, model, repo.tenant, row);
       } else {
         await insertRows(repo.db, model, repo.tenant, [row]);
       }
+      await runWriteHooks(repo, { resourceType, id, action: existing ? 'update' : 'create', resource: stored });
       return { resource: stored, outcome: existing ? ('updated' as const) : ('created' as const) };
     });
   }
@@ -247,6 +259,7 @@ export class Repository {
         content: JSON.stringify(tombstone),
         extracted: null,
       });
+      await runWriteHooks(repo, { resourceType, id, action: 'delete' });
     });
   }
 

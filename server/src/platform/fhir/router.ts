@@ -42,6 +42,8 @@ export interface RouterContext {
   baseUrl: string;
   /** Extra operations (`$match`, `$export` …) registered by other parts of the platform. */
   operations?: Map<string, OperationHandler>;
+  /** Who is asking, for operations that act in the caller's name (signing): FHIR references. */
+  caller?: { who?: string; onBehalfOf?: string; display?: string };
 }
 
 export type OperationHandler = (
@@ -109,6 +111,7 @@ async function runSearch(
   resourceType: string,
   compartmentPatient?: string,
 ): Promise<FhirResponse> {
+  repo.access.checkInteraction?.(resourceType, 'search');
   const lenient = preferValue(req.prefer, 'handling') === 'lenient';
   const parsed = parseSearchQuery(resourceType, req.query, lenient);
   const linkPath = compartmentPatient ? `Patient/${compartmentPatient}/${resourceType}` : resourceType;
@@ -151,12 +154,15 @@ export async function route(repo: Repository, req: FhirRequest, ctx: RouterConte
   }
   if (segments.length === 2) {
     if (id === '_search' && method === 'POST') return runSearch(repo, req, ctx, type);
-    if (id === '_history' && method === 'GET')
+    if (id === '_history' && method === 'GET') {
+      repo.access.checkInteraction?.(type, 'search');
       return { status: 200, body: await history(repo, ctx.baseUrl, { resourceType: type }, historyQuery(req.query)) };
+    }
     if (id.startsWith('$')) return operation(repo, req, ctx, id, { resourceType: type });
     assertValidId(id);
     switch (method) {
       case 'GET': {
+        repo.access.checkInteraction?.(type, 'read');
         const stored = await repo.readStored(type, id);
         const headers: Record<string, string> = { ETag: `W/"${stored.version}"`, 'Last-Modified': httpDate(stored.lastUpdated) };
         if (req.ifNoneMatch && req.ifNoneMatch.replace(/^W\//, '') === headers.ETag.replace(/^W\//, '')) return { status: 304, headers };
@@ -177,6 +183,7 @@ export async function route(repo: Repository, req: FhirRequest, ctx: RouterConte
   if (segments.length >= 3) {
     assertValidId(id);
     if (third === '_history' && method === 'GET') {
+      repo.access.checkInteraction?.(type, 'read');
       if (segments.length === 3)
         return { status: 200, body: await history(repo, ctx.baseUrl, { resourceType: type, id }, historyQuery(req.query)) };
       if (segments.length === 4) {
@@ -189,6 +196,7 @@ export async function route(repo: Repository, req: FhirRequest, ctx: RouterConte
       }
     }
     if (segments.length === 3 && type === 'Patient' && third === '$everything' && method === 'GET') {
+      repo.access.checkInteraction?.('Patient', 'read');
       return {
         status: 200,
         body: await everything(repo, ctx.baseUrl, id, {

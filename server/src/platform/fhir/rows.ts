@@ -107,6 +107,21 @@ export async function updateRow(db: Queryable, model: TableModel, tenant: string
   );
 }
 
+/** Replaces the string lookups of one resource (used by `yiwang keys seal` when it rewrites search values). */
+export async function replaceStrings(db: Queryable, model: TableModel, tenant: string, id: string, strings: StringValue[]): Promise<void> {
+  await db.query('DELETE FROM search_string WHERE resource_type = $1 AND resource_id = $2 AND tenant = $3', [
+    model.resourceType,
+    id,
+    tenant,
+  ]);
+  await insertStrings(
+    db,
+    model,
+    tenant,
+    strings.map((s) => [id, s] as [string, StringValue]),
+  );
+}
+
 async function insertStrings(db: Queryable, model: TableModel, tenant: string, strings: [string, StringValue][]): Promise<void> {
   for (const part of chunk(strings, INSERT_CHUNK * 4)) {
     if (!part.length) continue;

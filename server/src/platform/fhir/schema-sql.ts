@@ -29,6 +29,7 @@ export function tableDdl(model: TableModel): string {
     `CREATE INDEX ${indexName(t, 'compartments')} ON ${model.table} USING gin (compartments) WITH (fastupdate = off) WHERE compartments IS NOT NULL;`,
   ];
   for (const p of model.params.values()) {
+    if (p.custom) continue; // added by their own migration
     for (const [name, type] of paramSqlColumns(p)) {
       columns.push(`${name} ${type}`);
     }

@@ -6,6 +6,7 @@
  */
 import { getSearchParameterDetails } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
+import { CUSTOM_PARAMS } from './custom-params.js';
 import { loadDefinitions } from './definitions.js';
 
 export type ParamKind = 'token' | 'reference' | 'uri' | 'string' | 'date' | 'number' | 'quantity';
@@ -18,6 +19,10 @@ export interface ParamColumn {
   column: string;
   /** Reference targets (for reference parameters). */
   targets: string[];
+  /** Our own parameter (custom-params.ts): its columns come from a later migration, not the generated 0001. */
+  custom?: boolean;
+  /** Derives the indexed values from what the expression found (string parameters). */
+  derive?: (strings: string[]) => string[];
 }
 
 export interface TableModel {
@@ -66,6 +71,19 @@ export function getTableModels(): Map<string, TableModel> {
         param: sp,
         column: columnName(sp.code as string),
         targets: (sp.target as string[] | undefined) ?? [],
+      });
+    }
+    for (const custom of CUSTOM_PARAMS) {
+      if (!custom.definition.base?.includes(resourceType as never)) continue;
+      const sp = custom.definition;
+      params.set(sp.code as string, {
+        code: sp.code as string,
+        kind: sp.type as ParamKind,
+        param: sp,
+        column: columnName(sp.code as string),
+        targets: [],
+        custom: true,
+        derive: custom.derive,
       });
     }
     models.set(resourceType, {

@@ -5,6 +5,8 @@
 
 /** HL7 table 0357. */
 export const Hl7ErrorCode = {
+  /** Used for warnings in an accepted message (ERR-4 'W'). */
+  MessageAccepted: 0,
   SegmentSequence: 100,
   RequiredFieldMissing: 101,
   DataType: 102,
@@ -21,6 +23,7 @@ export const Hl7ErrorCode = {
 export type Hl7ErrorCode = (typeof Hl7ErrorCode)[keyof typeof Hl7ErrorCode];
 
 export const HL7_ERROR_TEXT: Record<Hl7ErrorCode, string> = {
+  0: 'Message accepted',
   100: 'Segment sequence error',
   101: 'Required field missing',
   102: 'Data type error',

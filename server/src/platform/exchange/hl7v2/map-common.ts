@@ -44,6 +44,12 @@ export interface MapOptions {
   defaultTimezone?: string;
   /** Prefix of identifier and code systems made up for local namespaces; default 'urn:yiwang:hl7v2:'. */
   localSystemBase?: string;
+  /**
+   * Identifier systems of known assigning authorities (CX-4 / HD-1 namespace → system URI), e.g.
+   * `{ 'NCHIS': 'urn:oid:1.2.156.112604.1' }`: the county's master data, so two senders naming the
+   * same authority produce the same identifier system. Universal ids (HD-2) still win.
+   */
+  identifierSystems?: Readonly<Record<string, string>>;
 }
 
 export const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
@@ -57,6 +63,7 @@ export class MapContext {
   readonly builder: TransactionBuilder;
   readonly tz: string;
   readonly base: string;
+  readonly identifierSystems: Readonly<Record<string, string>>;
   /** Namespace of the sender: MSH-4.1, else MSH-3.1. */
   readonly sender: string;
 
@@ -66,6 +73,7 @@ export class MapContext {
   ) {
     this.tz = options.defaultTimezone ?? '+08:00';
     this.base = options.localSystemBase ?? 'urn:yiwang:hl7v2:';
+    this.identifierSystems = options.identifierSystems ?? {};
     this.sender = (msg.header.get(4) || msg.header.get(3) || 'unknown').trim();
     this.builder = new TransactionBuilder(`${this.sender}|${msg.controlId}`);
   }
@@ -213,6 +221,8 @@ function hdSystem(rep: Hl7Repetition, component: number, ctx: MapContext, kind: 
   const ns = rep.component(component, 1).trim();
   const sys = universalIdSystem(rep.component(component, 2), rep.component(component, 3));
   if (sys) return { system: sys, namespace: ns || undefined };
+  const known = ns ? ctx.identifierSystems[ns] : undefined;
+  if (known) return { system: known, namespace: ns };
   if (ns) return { system: ctx.localSystem(kind, ns), namespace: ns };
   return {};
 }

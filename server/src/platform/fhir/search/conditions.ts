@@ -4,6 +4,7 @@
  * for dates and numbers, and the search_string b-tree for strings.
  */
 import type { AccessFilter } from '../access.js';
+import type { FieldProtection } from '../../protect/protection.js';
 import { badRequest, notSupported } from '../outcomes.js';
 import { normalizeString } from '../extract.js';
 import { getTableModel, type ParamColumn, type TableModel } from '../schema.js';
@@ -20,6 +21,8 @@ export interface ConditionContext {
   depth: number;
   /** Base URL of this server, so absolute references to it are matched as relative ones. */
   baseUrl?: string;
+  /** Encrypted fields are searched by their blind indexes. */
+  protection?: FieldProtection;
 }
 
 const MAX_CHAIN_DEPTH = 3;
@@ -36,6 +39,7 @@ export function buildCondition(ctx: ConditionContext, p: ParsedParam): string {
   if (!param) throw badRequest(`Unknown search parameter '${p.code}' for ${ctx.model.resourceType}`, p.key);
   if (p.chain !== undefined) return chainCondition(ctx, param, p);
   if (p.modifier === 'missing') return missingCondition(ctx, param, p);
+  ctx.protection?.assertSearchable(ctx.model.resourceType, param.code, p.modifier, p.key);
   const col = `${ctx.alias}.${param.column}`;
   switch (param.kind) {
     case 'token':
@@ -94,7 +98,8 @@ function tokenCondition(ctx: ConditionContext, param: ParamColumn, col: string, 
     throw notSupported(`Modifier ':${p.modifier}' is not supported on token parameter '${param.code}'`, p.key);
   }
   for (const v of p.values) if (v === '' || v === '|') throw badRequest(`Empty token value for '${param.code}'`, p.key);
-  const overlap = `${col} && ${ctx.params.add(p.values)}::text[]`;
+  const values = ctx.protection ? ctx.protection.searchTokens(ctx.model.resourceType, param.code, p.values, p.key) : p.values;
+  const overlap = `${col} && ${ctx.params.add(values)}::text[]`;
   return p.modifier === 'not' ? `(${col} IS NULL OR NOT (${overlap}))` : overlap;
 }
 

@@ -154,7 +154,16 @@ export function buildWhere(
 ): WhereClause {
   const model = modelFor(query.resourceType);
   const params = new SqlParams([repo.tenant]);
-  const ctx: ConditionContext = { model, alias: 'r', params, tenant: repo.tenant, access: repo.access, depth: 0, baseUrl: options.baseUrl };
+  const ctx: ConditionContext = {
+    model,
+    alias: 'r',
+    params,
+    tenant: repo.tenant,
+    access: repo.access,
+    depth: 0,
+    baseUrl: options.baseUrl,
+    protection: repo.protection,
+  };
   const driving = ['r.tenant = $1', 'NOT r.deleted'];
   const rest: string[] = [];
   for (const p of query.params) (isDriving(model, p) ? driving : rest).push(buildCondition(ctx, p));

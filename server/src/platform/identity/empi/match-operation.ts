@@ -55,7 +55,8 @@ function blockingQueries(patient: Patient): Record<string, string>[] {
   const phone = patient.telecom?.find((t) => t.system === 'phone' || t.system === 'sms')?.value;
   if (phone) queries.push({ phone });
   const family = patient.name?.[0]?.family;
-  if (family) queries.push({ 'family:exact': family });
+  // Starts-with: the :exact form cannot use the string index's range (it filters every family name of the type).
+  if (family) queries.push({ family });
   return queries;
 }
 

@@ -1,0 +1,408 @@
+/**
+ * The care a resident has had in the past year: chronic disease (hypertension, diabetes, COPD … at the prevalence of
+ * rural Chongqing) with quarterly follow-ups and prescriptions, the yearly check of the elderly, acute visits at
+ * village, township and county level with labs and reports, childhood immunisations (2021 schedule), pregnancies,
+ * insurance coverage and the poverty-household flag. Resources go to `out` in generation order.
+ */
+import type { CodeableConcept, Observation, Reference, Resource } from '@medplum/fhirtypes';
+import { Weighted } from '../platform/identity/testpop/rng.js';
+import {
+  ACUTE_COMPLAINTS,
+  DRUGS,
+  DRUG_SYSTEM,
+  ICD10,
+  ICD10_SYSTEM,
+  IMMUNISATION_SCHEDULE_2021,
+  LAB,
+  LOINC,
+  UCUM,
+  VACCINES,
+  VACCINE_SYSTEM,
+  VITALS,
+  YIWANG_TAG_SYSTEM,
+  type IcdKey,
+  type LabItem,
+} from './catalogues.js';
+import { DAY, pad2, type CountyContext } from './context.js';
+import type { Registries } from './registries.js';
+import type { Household, Person, VillageInfo } from './types.js';
+
+export class Care {
+  /** Generated resources, drained by the caller between households (a household's resources may refer back). */
+  out: Resource[] = [];
+  private readonly complaints = new Weighted(
+    ACUTE_COMPLAINTS.map((c) => c[0]),
+    ACUTE_COMPLAINTS.map((c) => c[1]),
+  );
+
+  constructor(
+    private readonly ctx: CountyContext,
+    private readonly reg: Registries,
+  ) {}
+
+  private encounter(p: Person, orgId: string, practitionerId: string, daysAgo: number, reason: string, cls = 'AMB'): [string, string] {
+    const id = this.ctx.uuid();
+    const start = this.ctx.dateTime(daysAgo);
+    const end = start.replace(/T(\d\d):/, (_, hh: string) => `T${pad2(Math.min(23, Number(hh) + 1))}:`);
+    this.out.push({
+      resourceType: 'Encounter',
+      id,
+      status: 'finished',
+      class: {
+        system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
+        code: cls,
+        display: cls === 'AMB' ? 'ambulatory' : 'home health',
+      },
+      type: [{ text: reason }],
+      subject: this.ctx.ref('Patient', p.id),
+      participant: [{ individual: this.ctx.ref('Practitioner', practitionerId) }],
+      period: { start, end },
+      serviceProvider: this.ctx.ref('Organization', orgId),
+    });
+    return [id, start];
+  }
+
+  private condition(
+    p: Person,
+    key: IcdKey,
+    onset: string,
+    category: 'problem-list-item' | 'encounter-diagnosis',
+    encounterId?: string,
+  ): string {
+    const id = this.ctx.uuid();
+    const c = ICD10[key];
+    const chronic = category === 'problem-list-item';
+    this.out.push({
+      resourceType: 'Condition',
+      id,
+      clinicalStatus: {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: chronic ? 'active' : 'resolved' }],
+      },
+      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: category }] }],
+      code: { coding: [{ system: ICD10_SYSTEM, code: c.code, display: c.display }], text: c.display },
+      subject: this.ctx.ref('Patient', p.id),
+      ...(encounterId ? { encounter: this.ctx.ref('Encounter', encounterId) } : {}),
+      onsetDateTime: onset,
+      recordedDate: onset,
+    });
+    return id;
+  }
+
+  private interpretation(value: number, low: number, high: number): CodeableConcept | undefined {
+    const code = value > high ? 'H' : value < low ? 'L' : undefined;
+    if (!code) return undefined;
+    return {
+      coding: [
+        {
+          system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
+          code,
+          display: code === 'H' ? 'High' : 'Low',
+        },
+      ],
+    };
+  }
+
+  private bloodPressure(p: Person, encounterId: string, when: string, hypertensive: boolean): void {
+    const controlled = this.ctx.rng.chance(0.6);
+    const sys = Math.round(
+      hypertensive ? (controlled ? this.ctx.normal(132, 7) : this.ctx.normal(152, 12)) : this.ctx.normal(112 + p.age * 0.35, 9),
+    );
+    const dia = Math.round(Math.max(50, sys * 0.6 + this.ctx.normal(4, 5)));
+    const component = (code: { code: string; display: string }, v: number, high: number) => {
+      const interp = this.interpretation(v, 0, high - 1);
+      return {
+        code: { coding: [{ system: LOINC, code: code.code, display: code.display }] },
+        valueQuantity: { value: v, unit: 'mmHg', system: UCUM, code: 'mm[Hg]' },
+        ...(interp ? { interpretation: [interp] } : {}),
+      };
+    };
+    const obs: Observation = {
+      resourceType: 'Observation',
+      id: this.ctx.uuid(),
+      status: 'final',
+      category: [this.category('vital-signs')],
+      code: { coding: [{ system: LOINC, code: VITALS.bpPanel.code, display: VITALS.bpPanel.display }], text: '血压' },
+      subject: this.ctx.ref('Patient', p.id),
+      encounter: this.ctx.ref('Encounter', encounterId),
+      effectiveDateTime: when,
+      component: [component(VITALS.systolic, sys, 140), component(VITALS.diastolic, dia, 90)],
+    };
+    this.out.push(obs);
+  }
+
+  private category(code: 'vital-signs' | 'laboratory'): CodeableConcept {
+    return { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code }] };
+  }
+
+  private lab(p: Person, item: LabItem, encounterId: string, when: string, mean = item.mean, performer?: string): string {
+    const factor = 10 ** item.decimals;
+    const value = Math.round(Math.max(item.low / 2 + 0.1, this.ctx.normal(mean, item.sd)) * factor) / factor;
+    const interp = this.interpretation(value, item.low, item.high);
+    const id = this.ctx.uuid();
+    this.out.push({
+      resourceType: 'Observation',
+      id,
+      status: 'final',
+      category: [this.category('laboratory')],
+      code: { coding: [{ system: LOINC, code: item.code, display: item.display }], text: item.display },
+      subject: this.ctx.ref('Patient', p.id),
+      encounter: this.ctx.ref('Encounter', encounterId),
+      effectiveDateTime: when,
+      ...(performer ? { performer: [this.ctx.ref('Organization', performer)] } : {}),
+      valueQuantity: { value, unit: item.unit, system: UCUM, code: item.unit === 'umol/L' ? 'umol/L' : item.unit },
+      ...(interp ? { interpretation: [interp] } : {}),
+      referenceRange: [
+        {
+          low: { value: item.low, unit: item.unit, system: UCUM, code: item.unit },
+          high: { value: item.high, unit: item.unit, system: UCUM, code: item.unit },
+        },
+      ],
+    });
+    return id;
+  }
+
+  private medication(p: Person, drug: keyof typeof DRUGS, requesterId: string, authoredOn: string, reasonId: string): void {
+    const d = DRUGS[drug]!;
+    this.out.push({
+      resourceType: 'MedicationRequest',
+      id: this.ctx.uuid(),
+      status: 'active',
+      intent: 'order',
+      medicationCodeableConcept: { coding: [{ system: DRUG_SYSTEM, code: d.code, display: d.display }], text: d.display },
+      subject: this.ctx.ref('Patient', p.id),
+      authoredOn,
+      requester: this.ctx.ref('Practitioner', requesterId),
+      reasonReference: [this.ctx.ref('Condition', reasonId)],
+      dosageInstruction: [{ text: d.dosage }],
+      dispenseRequest: { expectedSupplyDuration: { value: 28, unit: '天', system: UCUM, code: 'd' } },
+    });
+  }
+
+  private report(p: Person, encounterId: string, when: string, kind: 'ecg' | 'imaging', performerOrg: string, performer: string): void {
+    const ecg = kind === 'ecg';
+    const conclusions = ecg
+      ? ['窦性心律，正常心电图', '窦性心律，ST-T改变', '窦性心动过缓', '窦性心律，左心室高电压', '心房颤动']
+      : ['双肺纹理增多，心影不大', '双肺未见明显异常', '主动脉迂曲、钙化', '右下肺少许炎症，建议治疗后复查'];
+    this.out.push({
+      resourceType: 'DiagnosticReport',
+      id: this.ctx.uuid(),
+      status: 'final',
+      category: [
+        {
+          coding: [
+            {
+              system: 'http://terminology.hl7.org/CodeSystem/v2-0074',
+              code: ecg ? 'EC' : 'RAD',
+              display: ecg ? 'Electrocardiac' : 'Radiology',
+            },
+          ],
+        },
+      ],
+      code: ecg
+        ? { coding: [{ system: LOINC, code: '11524-6', display: 'EKG study' }], text: '十二导联心电图' }
+        : { coding: [{ system: LOINC, code: '36643-5', display: 'XR Chest 2 Views' }], text: '胸部X线正侧位片' },
+      subject: this.ctx.ref('Patient', p.id),
+      encounter: this.ctx.ref('Encounter', encounterId),
+      effectiveDateTime: when,
+      issued: when.replace(/\+08:00$/, '.000+08:00'),
+      performer: [this.ctx.ref('Organization', performerOrg), this.ctx.ref('Practitioner', performer)],
+      conclusion: this.ctx.rng.chance(0.6) ? conclusions[0]! : this.ctx.rng.pick(conclusions),
+    });
+  }
+
+  careFor(p: Person, h: Household): void {
+    const v = h.village;
+    const townDoctor = this.ctx.rng.pick(v.townDoctorIds);
+    const adult = p.age >= 35;
+    const a = p.age;
+    const htnP = !adult ? 0 : a < 45 ? 0.09 : a < 55 ? 0.19 : a < 65 ? 0.28 : a < 75 ? 0.35 : 0.38;
+    const dmP = !adult ? 0 : a < 45 ? 0.045 : a < 55 ? 0.09 : a < 65 ? 0.125 : 0.145;
+    const hypertension = this.ctx.rng.chance(htnP);
+    const diabetes = this.ctx.rng.chance(dmP);
+    const copd = a >= 55 && this.ctx.rng.chance(a >= 70 ? 0.1 : 0.05);
+    const lipids = adult && this.ctx.rng.chance(0.08);
+    const coronary = a >= 55 && this.ctx.rng.chance(0.04);
+
+    const chronic: [IcdKey, string][] = [];
+    const onset = () => this.ctx.date(this.ctx.todayMs - this.ctx.rng.between(200, 365 * Math.max(1, Math.min(15, a - 34))) * DAY);
+    if (hypertension) chronic.push(['hypertension', this.condition(p, 'hypertension', onset(), 'problem-list-item')]);
+    if (diabetes) chronic.push(['diabetes', this.condition(p, 'diabetes', onset(), 'problem-list-item')]);
+    if (copd) chronic.push(['copd', this.condition(p, 'copd', onset(), 'problem-list-item')]);
+    if (lipids) chronic.push(['hyperlipidaemia', this.condition(p, 'hyperlipidaemia', onset(), 'problem-list-item')]);
+    if (coronary) chronic.push(['coronary', this.condition(p, 'coronary', onset(), 'problem-list-item')]);
+
+    // Quarterly follow-ups by the village doctor (some at home), one each season of the past year.
+    if (hypertension || diabetes) {
+      for (let q = 0; q < 4; q++) {
+        const daysAgo = q * 91 + this.ctx.rng.between(3, 80);
+        const [enc, when] = this.encounter(
+          p,
+          v.clinicId,
+          v.doctorId,
+          daysAgo,
+          hypertension ? '高血压患者随访' : '糖尿病患者随访',
+          this.ctx.rng.chance(0.2) ? 'HH' : 'AMB',
+        );
+        this.bloodPressure(p, enc, when, hypertension);
+        if (diabetes) this.lab(p, LAB['glucose']!, enc, when, this.ctx.rng.chance(0.55) ? 6.4 : 8.6);
+        if (diabetes && q === 0) this.lab(p, LAB['hba1c']!, enc, when, this.ctx.rng.chance(0.5) ? 6.6 : 7.8);
+      }
+    }
+    for (const [key, condId] of chronic) {
+      const authored = this.ctx.date(this.ctx.todayMs - this.ctx.rng.between(5, 80) * DAY);
+      if (key === 'hypertension')
+        this.medication(p, this.ctx.rng.pick(['amlodipine', 'nifedipine', 'irbesartan']), v.doctorId, authored, condId);
+      if (key === 'diabetes') {
+        this.medication(p, 'metformin', v.doctorId, authored, condId);
+        if (this.ctx.rng.chance(0.3)) this.medication(p, 'glimepiride', townDoctor, authored, condId);
+      }
+      if (key === 'hyperlipidaemia' || key === 'coronary') this.medication(p, 'atorvastatin', townDoctor, authored, condId);
+      if (key === 'copd') this.medication(p, 'tiotropium', townDoctor, authored, condId);
+    }
+
+    // Yearly health check of the elderly at the township centre: labs, some with ECG at the county ECG centre.
+    if (a >= 65 && this.ctx.rng.chance(0.7)) {
+      const [enc, when] = this.encounter(p, v.townCentreId, townDoctor, this.ctx.rng.between(10, 300), '老年人健康体检');
+      this.bloodPressure(p, enc, when, hypertension);
+      for (const key of ['glucose', 'cholesterol', 'triglycerides', 'creatinine', 'alt', 'haemoglobin'] as const) {
+        const item = LAB[key]!;
+        const mean = key === 'glucose' && diabetes ? 7.8 : key === 'haemoglobin' && p.sex === 'female' ? 125 : item.mean;
+        this.lab(p, item, enc, when, mean);
+      }
+      if (this.ctx.rng.chance(0.5)) {
+        const ecg = this.reg.departments.get('心电图室')!;
+        this.report(p, enc, when, 'ecg', ecg.orgId, ecg.practitionerId);
+      }
+    }
+
+    // Acute visits: mostly village and township, some at the county hospitals.
+    const visits = this.ctx.rng.chance(0.3) ? 1 + (this.ctx.rng.chance(0.25) ? 1 : 0) : 0;
+    for (let i = 0; i < visits; i++) {
+      const key = this.complaints.sample(this.ctx.rng);
+      const r = this.ctx.rng.next();
+      const daysAgo = this.ctx.rng.between(1, 360);
+      if (r < 0.6) {
+        const [enc, when] = this.encounter(p, v.clinicId, v.doctorId, daysAgo, ICD10[key].display);
+        this.condition(p, key, when, 'encounter-diagnosis', enc);
+      } else if (r < 0.88) {
+        const [enc, when] = this.encounter(p, v.townCentreId, townDoctor, daysAgo, ICD10[key].display);
+        this.condition(p, key, when, 'encounter-diagnosis', enc);
+        if (this.ctx.rng.chance(0.4)) this.lab(p, LAB['haemoglobin']!, enc, when, p.sex === 'female' ? 128 : 142);
+      } else {
+        const dept = this.reg.departments.get(key === 'uri' || key === 'bronchitis' ? '呼吸与危重症医学科' : '全科医学科')!;
+        const hospital = this.ctx.rng.chance(0.75) ? this.reg.countyHospitalId : this.reg.tcmHospitalId;
+        const [enc, when] = this.encounter(p, hospital, dept.practitionerId, daysAgo, ICD10[key].display);
+        this.condition(p, key, when, 'encounter-diagnosis', enc);
+        const labDept = this.reg.departments.get('检验科')!;
+        this.lab(p, LAB['haemoglobin']!, enc, when, p.sex === 'female' ? 128 : 142, labDept.orgId);
+        if (key === 'uri' || key === 'bronchitis') {
+          const img = this.reg.departments.get('医学影像科')!;
+          this.report(p, enc, when, 'imaging', img.orgId, img.practitionerId);
+        }
+      }
+    }
+
+    // Childhood immunisations (2021 schedule) for children under 7, given at the township centre.
+    if (a < 7) this.immunisations(p, v);
+
+    // Pregnancy: women 20–40, managed by the township centre (booklet, first check, BP and gestational age).
+    if (p.sex === 'female' && a >= 20 && a <= 40 && this.ctx.rng.chance(0.05)) this.pregnancy(p, v, townDoctor);
+  }
+
+  private immunisations(p: Person, v: VillageInfo): void {
+    const birthMs = Date.parse(p.birth + 'T00:00:00Z');
+    for (const [months, key, dose] of IMMUNISATION_SCHEDULE_2021) {
+      const due = birthMs + Math.round(months * 30.44) * DAY + (months === 0 ? 0 : this.ctx.rng.between(0, 14) * DAY);
+      if (due > this.ctx.todayMs) continue;
+      if (this.ctx.rng.chance(0.02)) continue; // a missed dose
+      const vac = VACCINES[key]!;
+      this.out.push({
+        resourceType: 'Immunization',
+        id: this.ctx.uuid(),
+        status: 'completed',
+        vaccineCode: { coding: [{ system: VACCINE_SYSTEM, code: vac.code, display: vac.display }], text: vac.display },
+        patient: this.ctx.ref('Patient', p.id),
+        occurrenceDateTime: `${this.ctx.date(due)}T${pad2(this.ctx.rng.between(8, 16))}:00:00+08:00`,
+        primarySource: true,
+        performer: [{ actor: this.ctx.ref('Organization', months === 0 ? this.reg.countyHospitalId : v.townCentreId) }],
+        protocolApplied: [{ series: '国家免疫规划2021', doseNumberPositiveInt: dose }],
+      });
+    }
+  }
+
+  private pregnancy(p: Person, v: VillageInfo, townDoctor: string): void {
+    const weeks = this.ctx.rng.between(8, 38);
+    const startMs = this.ctx.todayMs - weeks * 7 * DAY;
+    const episodeId = this.ctx.uuid();
+    this.out.push({
+      resourceType: 'EpisodeOfCare',
+      id: episodeId,
+      status: 'active',
+      type: [{ coding: [{ system: 'urn:yiwang:episode-type', code: 'pregnancy', display: '孕产妇健康管理' }] }],
+      patient: this.ctx.ref('Patient', p.id),
+      managingOrganization: this.ctx.ref('Organization', v.townCentreId),
+      period: { start: this.ctx.date(startMs) },
+      careManager: this.ctx.ref('Practitioner', townDoctor),
+    });
+    const conditionId = this.ctx.uuid();
+    this.out.push({
+      resourceType: 'Condition',
+      id: conditionId,
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
+      code: { coding: [{ system: ICD10_SYSTEM, code: ICD10.pregnancy.code, display: ICD10.pregnancy.display }] },
+      subject: this.ctx.ref('Patient', p.id),
+      onsetDateTime: this.ctx.date(startMs),
+    });
+    // Checks done so far: first before 13 weeks, then at 16–20, 21–24, 28–36, 37–40.
+    for (const atWeek of [11, 18, 23, 32, 38]) {
+      if (atWeek > weeks) break;
+      const daysAgo = (weeks - atWeek) * 7;
+      const [enc, when] = this.encounter(p, v.townCentreId, townDoctor, daysAgo, atWeek === 11 ? '孕早期检查（建册）' : '产前检查');
+      const encounter = this.out[this.out.length - 1] as { episodeOfCare?: Reference[] };
+      encounter.episodeOfCare = [this.ctx.ref('EpisodeOfCare', episodeId)];
+      this.bloodPressure(p, enc, when, false);
+      this.out.push({
+        resourceType: 'Observation',
+        id: this.ctx.uuid(),
+        status: 'final',
+        code: { coding: [{ system: LOINC, code: VITALS.gestationalAge.code, display: VITALS.gestationalAge.display }] },
+        subject: this.ctx.ref('Patient', p.id),
+        encounter: this.ctx.ref('Encounter', enc),
+        focus: [this.ctx.ref('Condition', conditionId)],
+        effectiveDateTime: when,
+        valueQuantity: { value: atWeek, unit: '周', system: UCUM, code: 'wk' },
+      });
+    }
+  }
+
+  coverage(p: Person, h: Household): void {
+    this.out.push({
+      resourceType: 'Coverage',
+      id: this.ctx.uuid(),
+      status: 'active',
+      type: { coding: [{ system: 'urn:yiwang:insurance-type', code: 'urban-rural-resident', display: '城乡居民基本医疗保险' }] },
+      subscriberId: p.idNumber,
+      beneficiary: this.ctx.ref('Patient', p.id),
+      relationship: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/subscriber-relationship', code: 'self' }] },
+      period: { start: `${this.ctx.today.slice(0, 4)}-01-01`, end: `${this.ctx.today.slice(0, 4)}-12-31` },
+      payor: [{ reference: `Organization/${this.reg.insuranceId}`, display: '南川区医疗保障局' }],
+      ...(h.poverty ? { class: [{ type: { text: '参保类别' }, value: 'poverty', name: '脱贫人口（资助参保）' }] } : {}),
+    });
+  }
+
+  povertyFlag(p: Person): void {
+    this.out.push({
+      resourceType: 'Flag',
+      id: this.ctx.uuid(),
+      status: 'active',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/flag-category', code: 'admin', display: 'Administrative' }] }],
+      code: { coding: [{ system: YIWANG_TAG_SYSTEM, code: 'poverty-household', display: '脱贫户/监测户' }], text: '脱贫户' },
+      subject: this.ctx.ref('Patient', p.id),
+      period: { start: `${Number(this.ctx.today.slice(0, 4)) - this.ctx.rng.between(1, 6)}-01-01` },
+      author: this.ctx.ref('Organization', this.reg.povertyOfficeId),
+    });
+  }
+}

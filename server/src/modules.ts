@@ -1,0 +1,67 @@
+/**
+ * The module list: what each module brings to the web app's navigation. The server answers the entries a caller's
+ * roles may see at `GET /api/modules`; the web app builds its menu from that answer, so a module adds its pages by
+ * adding entries here (and the pages themselves under web/src/modules/<id>/).
+ */
+import { ROLES } from './platform/auth/roles.js';
+
+export interface Text {
+  zh: string;
+  en: string;
+}
+
+export interface NavEntry {
+  /** Path in the web app (react-router), e.g. `/patients`. */
+  path: string;
+  label: Text;
+  /** Roles that see the entry; `*` = every signed-in user. */
+  roles: readonly string[];
+  /** Ant Design icon name used by the web app (optional). */
+  icon?: string;
+}
+
+export interface ModuleInfo {
+  id: string;
+  name: Text;
+  nav: readonly NavEntry[];
+}
+
+const CLINICAL = [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.publicHealthWorker];
+const RECORD_READERS = [
+  ...CLINICAL,
+  ROLES.pharmacist,
+  ROLES.cdcOfficer,
+  ROLES.schoolDoctor,
+  ROLES.insuranceOfficer,
+  ROLES.povertyOfficer,
+  ROLES.manager,
+  ROLES.admin,
+];
+
+export const MODULES: readonly ModuleInfo[] = [
+  {
+    id: 'platform',
+    name: { zh: '平台', en: 'Platform' },
+    nav: [
+      { path: '/', label: { zh: '工作台', en: 'Workbench' }, roles: ['*'], icon: 'HomeOutlined' },
+      { path: '/patients', label: { zh: '居民查询', en: 'Residents' }, roles: RECORD_READERS, icon: 'SearchOutlined' },
+      { path: '/my-record', label: { zh: '我的健康档案', en: 'My record' }, roles: [ROLES.resident], icon: 'IdcardOutlined' },
+    ],
+  },
+  {
+    id: 'admin',
+    name: { zh: '系统管理', en: 'Administration' },
+    nav: [
+      { path: '/manage/users', label: { zh: '用户与角色', en: 'Users and roles' }, roles: [ROLES.admin], icon: 'TeamOutlined' },
+      { path: '/manage/institutions', label: { zh: '机构', en: 'Institutions' }, roles: [ROLES.admin], icon: 'ApartmentOutlined' },
+      { path: '/manage/audit', label: { zh: '审计查询', en: 'Audit search' }, roles: [ROLES.admin], icon: 'AuditOutlined' },
+      { path: '/manage/break-glass', label: { zh: '紧急授权报告', en: 'Break-glass report' }, roles: [ROLES.admin], icon: 'AlertOutlined' },
+    ],
+  },
+];
+
+/** The modules and nav entries the given roles may see (modules without a visible entry are left out). */
+export function modulesFor(roles: readonly string[], modules: readonly ModuleInfo[] = MODULES): ModuleInfo[] {
+  const visible = (e: NavEntry) => e.roles.includes('*') || e.roles.some((r) => roles.includes(r));
+  return modules.map((m) => ({ ...m, nav: m.nav.filter(visible) })).filter((m) => m.nav.length > 0);
+}

@@ -1,0 +1,62 @@
+/** Routes of the app; antd in the chosen language. Pages of later modules are added to PAGES (see docs/web.md). */
+import { lazy, Suspense, type ReactNode } from 'react';
+import { App as AntApp, ConfigProvider, Spin } from 'antd';
+import zhCN from 'antd/es/locale/zh_CN';
+import enUS from 'antd/es/locale/en_US';
+import dayjs from 'dayjs';
+import 'dayjs/locale/zh-cn';
+import { Navigate, Route, Routes } from 'react-router-dom';
+import { AuthProvider, useAuth } from './auth';
+import { useI18n } from './i18n';
+import { AppLayout } from './components/AppLayout';
+import { LoginPage } from './pages/Login';
+import { Workbench } from './pages/Workbench';
+
+const PatientSearch = lazy(() => import('./pages/PatientSearch'));
+const Patient360 = lazy(() => import('./pages/patient/Patient360'));
+const Users = lazy(() => import('./pages/admin/Users'));
+const Institutions = lazy(() => import('./pages/admin/Institutions'));
+const Audit = lazy(() => import('./pages/admin/Audit'));
+const BreakGlassReport = lazy(() => import('./pages/admin/BreakGlassReport'));
+
+function MyRecord() {
+  const { me } = useAuth();
+  return me?.patientId ? <Navigate to={`/patients/${me.patientId}`} replace /> : <Navigate to="/" replace />;
+}
+
+function Protected({ children }: { children: ReactNode }) {
+  const { me, loading } = useAuth();
+  if (loading) return <Spin style={{ margin: 48 }} />;
+  if (!me) return <Navigate to="/login" replace />;
+  return <AppLayout>{children}</AppLayout>;
+}
+
+export function App() {
+  const { lang } = useI18n();
+  dayjs.locale(lang === 'zh' ? 'zh-cn' : 'en');
+  const page = (el: ReactNode) => (
+    <Protected>
+      <Suspense fallback={<Spin style={{ margin: 48 }} />}>{el}</Suspense>
+    </Protected>
+  );
+  return (
+    <ConfigProvider locale={lang === 'zh' ? zhCN : enUS} theme={{ token: { colorPrimary: '#1677ff' } }}>
+      <AntApp>
+        <AuthProvider>
+          <Routes>
+            <Route path="/login" element={<LoginPage />} />
+            <Route path="/" element={page(<Workbench />)} />
+            <Route path="/patients" element={page(<PatientSearch />)} />
+            <Route path="/patients/:id" element={page(<Patient360 />)} />
+            <Route path="/my-record" element={page(<MyRecord />)} />
+            <Route path="/manage/users" element={page(<Users />)} />
+            <Route path="/manage/institutions" element={page(<Institutions />)} />
+            <Route path="/manage/audit" element={page(<Audit />)} />
+            <Route path="/manage/break-glass" element={page(<BreakGlassReport />)} />
+            <Route path="*" element={<Navigate to="/" replace />} />
+          </Routes>
+        </AuthProvider>
+      </AntApp>
+    </ConfigProvider>
+  );
+}

@@ -1,0 +1,156 @@
+/**
+ * HTTP client of the API: bearer token from the session, one refresh attempt on 401 (shared by concurrent calls),
+ * and "session expired" (back to the login page with a message) when the refresh fails too.
+ */
+const KEY = 'yiwang.session';
+
+interface Session {
+  access: string;
+  refresh: string;
+  /** Epoch ms when the access token expires. */
+  expiresAt: number;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function load(): Session | null {
+  try {
+    const s = JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as Session | null;
+    return s && typeof s.access === 'string' ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+let session: Session | null = load();
+let refreshing: Promise<boolean> | null = null;
+const expiredListeners = new Set<() => void>();
+
+export function hasSession(): boolean {
+  return session !== null;
+}
+
+export function setSession(t: TokenResponse | null): void {
+  session = t ? { access: t.access_token, refresh: t.refresh_token, expiresAt: Date.now() + t.expires_in * 1000 } : null;
+  if (session) sessionStorage.setItem(KEY, JSON.stringify(session));
+  else sessionStorage.removeItem(KEY);
+}
+
+/** Called when the session cannot be renewed (the app shows the login page with "session expired"). */
+export function onSessionExpired(listener: () => void): () => void {
+  expiredListeners.add(listener);
+  return () => expiredListeners.delete(listener);
+}
+
+async function refresh(): Promise<boolean> {
+  const current = session;
+  if (!current) return false;
+  refreshing ??= (async () => {
+    try {
+      const res = await fetch('/auth/refresh', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token: current.refresh }),
+      });
+      if (!res.ok) return false;
+      setSession((await res.json()) as TokenResponse);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+function expire(): void {
+  setSession(null);
+  for (const l of expiredListeners) l();
+}
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  /** Break-glass reason (紧急授权), sent percent-encoded in X-Break-Glass-Reason. */
+  breakGlass?: string;
+  signal?: AbortSignal;
+}
+
+function messageOf(body: unknown, status: number): string {
+  if (body && typeof body === 'object') {
+    const b = body as { error_description?: string; error?: string; issue?: { details?: { text?: string }; diagnostics?: string }[] };
+    const text = b.error_description ?? b.issue?.[0]?.details?.text ?? b.issue?.[0]?.diagnostics ?? b.error;
+    if (text) return text;
+  }
+  return `HTTP ${status}`;
+}
+
+/** A JSON request to the API; throws ApiError for every non-2xx answer. */
+export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  if (session && session.expiresAt - Date.now() < 10_000) await refresh();
+  const send = () => {
+    const headers: Record<string, string> = { accept: 'application/json, application/fhir+json' };
+    if (session) headers.authorization = `Bearer ${session.access}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.breakGlass) headers['x-break-glass-reason'] = encodeURIComponent(options.breakGlass);
+    return fetch(path, {
+      method: options.method ?? 'GET',
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+      // Never from or into the browser's HTTP cache: answers differ per user (masking, scope) under the same URL.
+      cache: 'no-store',
+    });
+  };
+  let res = await send();
+  if (res.status === 401 && session) {
+    if (await refresh()) res = await send();
+    if (res.status === 401) expire();
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = text;
+  }
+  if (!res.ok) throw new ApiError(res.status, body, messageOf(body, res.status));
+  return body as T;
+}
+
+export async function login(username: string, password: string, totp?: string): Promise<void> {
+  const res = await fetch('/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password, ...(totp ? { totp } : {}) }),
+  });
+  const body = (await res.json().catch(() => ({}))) as TokenResponse & { error?: string; error_description?: string };
+  if (!res.ok) throw new ApiError(res.status, body, body.error ?? `HTTP ${res.status}`);
+  setSession(body);
+}
+
+export async function logout(): Promise<void> {
+  const s = session;
+  setSession(null);
+  if (!s) return;
+  await fetch('/auth/logout', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${s.access}` },
+    body: JSON.stringify({ refresh_token: s.refresh }),
+  }).catch(() => undefined);
+}

@@ -1,0 +1,70 @@
+/** Display helpers for FHIR values. */
+import type { CodeableConcept, HumanName, Organization, Patient, Reference } from './types';
+import { CENTRE_SYSTEM, EHEALTH_CARD_SYSTEM, ID_NUMBER_SYSTEM, ORG_TYPE_SYSTEM } from './fhir';
+
+export function nameOf(names: HumanName[] | undefined): string {
+  const n = names?.find((x) => x.use === 'official') ?? names?.[0];
+  if (!n) return '—';
+  if (n.text) return n.text;
+  const family = n.family ?? '';
+  const given = (n.given ?? []).join('');
+  // Chinese names: family name first, no space.
+  return /[\u4e00-\u9fff]/.test(family + given) ? family + given : [given, family].filter(Boolean).join(' ');
+}
+
+export function codeText(c: CodeableConcept | undefined): string {
+  if (!c) return '—';
+  return c.text ?? c.coding?.find((x) => x.display)?.display ?? c.coding?.[0]?.code ?? '—';
+}
+
+export function idNumberOf(p: Patient): string | undefined {
+  return p.identifier?.find((i) => i.system === ID_NUMBER_SYSTEM)?.value;
+}
+
+export function cardOf(p: Patient): string | undefined {
+  return p.identifier?.find((i) => i.system === EHEALTH_CARD_SYSTEM)?.value;
+}
+
+export function phoneOf(p: Patient): string | undefined {
+  return p.telecom?.find((t) => t.system === 'phone')?.value;
+}
+
+export function addressOf(p: Patient): string | undefined {
+  const a = p.address?.[0];
+  if (!a) return undefined;
+  return a.text ?? [a.state, a.city, a.district, ...(a.line ?? [])].filter(Boolean).join('');
+}
+
+export function ageOf(birthDate: string | undefined, today = new Date()): number | undefined {
+  if (!birthDate) return undefined;
+  const b = new Date(birthDate);
+  let age = today.getFullYear() - b.getFullYear();
+  if (today.getMonth() < b.getMonth() || (today.getMonth() === b.getMonth() && today.getDate() < b.getDate())) age--;
+  return age;
+}
+
+export function refId(ref: Reference | undefined, type?: string): string | undefined {
+  const r = ref?.reference;
+  if (!r) return undefined;
+  const [t, id] = r.split('/').slice(-2);
+  return type && t !== type ? undefined : id;
+}
+
+export function day(date: string | undefined): string {
+  return date ? date.slice(0, 10) : '—';
+}
+
+export function orgType(o: Organization | undefined): string | undefined {
+  return o?.type?.flatMap((t) => t.coding ?? []).find((c) => c.system === ORG_TYPE_SYSTEM)?.display;
+}
+
+export function centreRoles(o: Organization): string[] {
+  return (o.type ?? [])
+    .flatMap((t) => t.coding ?? [])
+    .filter((c) => c.system === CENTRE_SYSTEM)
+    .map((c) => c.display ?? c.code ?? '');
+}
+
+export function genderText(g: string | undefined, t: (k: 'male' | 'female') => string): string {
+  return g === 'male' ? t('male') : g === 'female' ? t('female') : (g ?? '—');
+}

@@ -1,0 +1,21 @@
+/** FHIR R4 types (types only, from @medplum/fhirtypes). */
+export type {
+  AllergyIntolerance,
+  Bundle,
+  CodeableConcept,
+  Condition,
+  DiagnosticReport,
+  Encounter,
+  EpisodeOfCare,
+  HumanName,
+  Identifier,
+  Immunization,
+  MedicationRequest,
+  Observation,
+  Organization,
+  Patient,
+  Reference,
+  Resource,
+  ServiceRequest,
+  Task,
+} from '@medplum/fhirtypes';

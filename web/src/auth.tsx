@@ -1,0 +1,75 @@
+/** The signed-in user (GET /auth/me), sign-in and sign-out, and the redirect to /login when the session expires. */
+import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from 'react-router-dom';
+import { api, hasSession, login as apiLogin, logout as apiLogout, onSessionExpired } from './api/client';
+
+export interface Me {
+  /** User id (audit rows name users by it). */
+  subject?: string;
+  username?: string;
+  roles: string[];
+  organizationId?: string;
+  practitionerId?: string;
+  patientId?: string;
+}
+
+interface Auth {
+  me: Me | undefined;
+  loading: boolean;
+  login(username: string, password: string, totp?: string): Promise<void>;
+  logout(): Promise<void>;
+  has(...roles: string[]): boolean;
+}
+
+const Ctx = createContext<Auth | null>(null);
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  const [signedIn, setSignedIn] = useState(hasSession());
+  const meQuery = useQuery({
+    queryKey: ['me'],
+    queryFn: () => api<Me>('/auth/me'),
+    enabled: signedIn,
+    staleTime: Infinity,
+  });
+  useEffect(
+    () =>
+      onSessionExpired(() => {
+        setSignedIn(false);
+        qc.clear();
+        navigate('/login?expired=1', { replace: true });
+      }),
+    [qc, navigate],
+  );
+  const login = useCallback(
+    async (username: string, password: string, totp?: string) => {
+      await apiLogin(username, password, totp);
+      qc.clear();
+      setSignedIn(true);
+    },
+    [qc],
+  );
+  const logout = useCallback(async () => {
+    await apiLogout();
+    qc.clear();
+    setSignedIn(false);
+    navigate('/login?bye=1', { replace: true });
+  }, [qc, navigate]);
+  const me = signedIn ? meQuery.data : undefined;
+  const value: Auth = {
+    me,
+    loading: signedIn && meQuery.isLoading,
+    login,
+    logout,
+    has: (...roles) => !!me?.roles.some((r) => roles.includes(r)),
+  };
+  return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
+}
+
+export function useAuth(): Auth {
+  const v = useContext(Ctx);
+  if (!v) throw new Error('useAuth outside AuthProvider');
+  return v;
+}

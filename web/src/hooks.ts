@@ -1,0 +1,32 @@
+/** Shared queries with caching: institutions (reference data), server capabilities, the module list. */
+import { useQuery } from '@tanstack/react-query';
+import { api } from './api/client';
+import { organizations, searchParams } from './api/fhir';
+
+export interface NavEntry {
+  path: string;
+  label: { zh: string; en: string };
+  roles: string[];
+  icon?: string;
+}
+export interface ModuleInfo {
+  id: string;
+  name: { zh: string; en: string };
+  nav: NavEntry[];
+}
+
+export function useOrganizations() {
+  return useQuery({ queryKey: ['organizations'], queryFn: organizations, staleTime: 10 * 60_000 });
+}
+
+export function usePatientSearchParams() {
+  return useQuery({ queryKey: ['search-params', 'Patient'], queryFn: () => searchParams('Patient'), staleTime: Infinity });
+}
+
+export function useModules() {
+  return useQuery({
+    queryKey: ['modules'],
+    queryFn: async () => (await api<{ modules: ModuleInfo[] }>('/api/modules')).modules,
+    staleTime: Infinity,
+  });
+}
