@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Browser tests: one real server (with the demo county) and one Chromium, shared by the scenarios of a file.
 export default defineConfig({
   test: {
-    include: ['e2e/**/*.test.ts'],
+    include: ['e2e/**/*.test.ts', 'web/src/**/*.test.ts'],
     root: new URL('..', import.meta.url).pathname,
     testTimeout: 60_000,
     hookTimeout: 240_000,

@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 import { openDatabase, type Database } from './platform/db/database.js';
 import { migrate } from './platform/db/migrate.js';
 import { loadDefinitions } from './platform/fhir/definitions.js';
-import { registerFhirRoutes } from './platform/fhir/http.js';
+import { registerFhirRoutes, type FhirInteraction } from './platform/fhir/http.js';
 import { Repository } from './platform/fhir/repository.js';
 import { addResourceCheck } from './platform/fhir/validate.js';
 import { checkResidentIdNumbers, matchOperation } from './platform/identity/empi/index.js';
@@ -171,7 +171,26 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
   operations.set('$match', matchOperation);
   // SM2 electronic signatures; private keys are sealed with the platform keyring (followed through rotations).
   for (const [name, handler] of signatureOperations({ db, keyring: () => fieldKeys.keyring })) operations.set(name, handler);
-  await registerEmpiRoutes(app, { repositoryFor, operations, publicBaseUrl: config.publicBaseUrl, present });
+  /** Every FHIR interaction with personal data goes to the audit trail (who, which residents, outcome). */
+  const auditInteraction = (request: FastifyRequest, interaction: FhirInteraction): void => {
+    const principal = request.principal;
+    if (!principal) return;
+    const rows = accessAuditInputs({
+      ...interaction,
+      principal,
+      breakGlassReason: breakGlassReasonOf(request),
+      purpose: headerOf(request, 'x-purpose-of-use'),
+      sourceIp: request.ip,
+    });
+    for (const row of rows) audit.record(row);
+  };
+  await registerEmpiRoutes(app, {
+    repositoryFor,
+    operations,
+    publicBaseUrl: config.publicBaseUrl,
+    present,
+    onInteraction: auditInteraction,
+  });
   await registerFhirRoutes(app, {
     repositoryFor,
     publicBaseUrl: config.publicBaseUrl,
@@ -186,18 +205,7 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
         display: p.username,
       };
     },
-    onInteraction: (request, interaction) => {
-      const principal = request.principal;
-      if (!principal) return;
-      const rows = accessAuditInputs({
-        ...interaction,
-        principal,
-        breakGlassReason: breakGlassReasonOf(request),
-        purpose: headerOf(request, 'x-purpose-of-use'),
-        sourceIp: request.ip,
-      });
-      for (const row of rows) audit.record(row);
-    },
+    onInteraction: auditInteraction,
   });
   // Sign-in, tokens and OAuth2 client credentials.
   await registerAuthRoutes(app, authDeps, authenticator);

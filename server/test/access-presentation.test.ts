@@ -135,7 +135,9 @@ describe('audit rows of an interaction', () => {
   it('keeps identity values out of the recorded query', () => {
     const q = `identifier=${encodeURIComponent(`${RESIDENT_ID_SYSTEM}|500119198001011234`)}&phone=13812345678&name=%E5%BC%A0&subject.identifier=MZ01`;
     const [row] = accessAuditInputs(event({ path: 'Patient', queryString: q }));
-    expect(row!.query).toBe(`Patient?identifier=${RESIDENT_ID_SYSTEM}|5001**********1234&phone=1381***5678&name=%E5%BC%A0&subject.identifier=****`);
+    expect(row!.query).toBe(
+      `Patient?identifier=${RESIDENT_ID_SYSTEM}|5001**********1234&phone=1381***5678&name=%E5%BC%A0&subject.identifier=****`,
+    );
   });
 
   it('finds the residents named in the body of a write', () => {

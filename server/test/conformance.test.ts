@@ -12,6 +12,7 @@ import { getTableModel } from '../src/platform/fhir/schema.js';
 import { validateIncoming } from '../src/platform/fhir/validate.js';
 import { closeApps, ENGINES, testClient, type TestClient } from './helpers/db.js';
 import { hasSharedData, readJsonDir } from './helpers/shared-data.js';
+import { PROTECTED_TYPES } from '../src/platform/protect/index.js';
 
 afterAll(closeApps);
 
@@ -48,6 +49,8 @@ function selfQuery(resource: Resource): [string, string][] {
         break;
       }
       case 'string': {
+        // Address lines and text are encrypted at rest and not searchable (docs/encryption-at-rest.md).
+        if (PROTECTED_TYPES.get(resource.resourceType)?.stringParams.includes(p.code)) break;
         const s = row.strings.find((x) => x.code === p.code);
         if (s) q.push([`${p.code}:exact`, escapeValue(s.exact)]);
         break;
@@ -104,6 +107,13 @@ describe.skipIf(!hasSharedData)('official FHIR R4 examples', () => {
 
     it('round-trips every valid example: create → read equals input apart from meta', async () => {
       for (const { file, json } of valid) {
+        if (json.resourceType === 'Person') {
+          // Person is the resident index's golden record, derived from Patient records: refused as input.
+          const refused = await c.request('PUT', `Person/${json.id}`, json);
+          expect(refused.statusCode, file).toBe(400);
+          expect(refused.json().issue[0].code, file).toBe('business-rule');
+          continue;
+        }
         const put = await c.request('PUT', `${json.resourceType}/${json.id}`, json);
         expect(put.statusCode, `${file}: ${put.body.slice(0, 300)}`).toBe(201);
         const read = await c.get(`${json.resourceType}/${json.id}`);
@@ -115,6 +125,7 @@ describe.skipIf(!hasSharedData)('official FHIR R4 examples', () => {
     it('finds every example again by all of its own search values at once', async () => {
       const misses: string[] = [];
       for (const { file, json } of valid) {
+        if (json.resourceType === 'Person') continue;
         const q = selfQuery(json);
         const res = await c.get(toUrl(json.resourceType, q));
         if (res.statusCode !== 200 || res.json().entry?.[0]?.resource?.id !== json.id) {

@@ -29,7 +29,8 @@ const PUBLIC_ROUTES = [
   'GET /*',
 ];
 
-const ids = (res: { json(): any }): string[] => (res.json().entry ?? []).map((e: any) => `${e.resource.resourceType}/${e.resource.id}`).sort();
+const ids = (res: { json(): any }): string[] =>
+  (res.json().entry ?? []).map((e: any) => `${e.resource.resourceType}/${e.resource.id}`).sort();
 
 describe.each(ENGINES)('security over HTTP (%s)', (engine) => {
   let admin: TestClient;
@@ -114,7 +115,10 @@ describe.each(ENGINES)('security over HTTP (%s)', (engine) => {
     // A valid token of one county is refused by another county.
     const other = await testClient(engine);
     expect((await other.get('Patient/p1', { authorization: `Bearer ${admin.token}` })).statusCode).toBe(401);
-    expect((await admin.get('Patient/p1')).statusCode).toBe(200);
+    const ok = await admin.get('Patient/p1');
+    expect(ok.statusCode).toBe(200);
+    // A signed-in caller's answers must never be served from a cache to someone else.
+    expect(ok.headers['cache-control']).toBe('no-store');
   });
 
   it('answers 403 with an OperationOutcome when the token lacks the scope', async () => {
@@ -180,8 +184,19 @@ describe.each(ENGINES)('security over HTTP (%s)', (engine) => {
     const rows = report.json().events;
     const granted = rows.filter((e: any) => e.outcome === 0);
     expect(granted).toHaveLength(1);
-    expect(granted[0]).toMatchObject({ patientId: 'p2', userDisplay: 'dr.zhang', breakGlass: '急诊抢救，患者昏迷', purpose: 'ETREAT', role: 'village-doctor' });
-    expect(rows.filter((e: any) => e.outcome === 4).map((e: any) => e.role).sort()).toEqual(['teacher', 'village-doctor']);
+    expect(granted[0]).toMatchObject({
+      patientId: 'p2',
+      userDisplay: 'dr.zhang',
+      breakGlass: '急诊抢救，患者昏迷',
+      purpose: 'ETREAT',
+      role: 'village-doctor',
+    });
+    expect(
+      rows
+        .filter((e: any) => e.outcome === 4)
+        .map((e: any) => e.role)
+        .sort(),
+    ).toEqual(['teacher', 'village-doctor']);
     expect((await doctor.get('/admin/break-glass')).statusCode).toBe(403);
   });
 
@@ -236,7 +251,10 @@ describe.each(ENGINES)('security over HTTP (%s)', (engine) => {
     expect(search.json().events.some((e: any) => (e.query ?? '').startsWith('Organization'))).toBe(false);
     expect((await admin.get('/admin/audit?from=yesterday')).statusCode).toBe(400);
     const exported = await admin.get('/admin/audit/export?patient=p1');
-    const lines = exported.body.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = exported.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines.every((l: any) => l.resourceType === 'AuditEvent')).toBe(true);
     expect((await admin.get('/admin/audit/verify')).json().ok).toBe(true);
@@ -253,14 +271,29 @@ describe.each(ENGINES)('security over HTTP (%s)', (engine) => {
     expect(created.statusCode).toBe(201);
     const id = created.json().id;
     expect(created.json().passwordHash).toBeUndefined();
-    const weak = await admin.request('POST', '/admin/users', JSON.stringify({ username: 'dr.weak', password: '123456', roles: ['township-doctor'] }), json);
+    const weak = await admin.request(
+      'POST',
+      '/admin/users',
+      JSON.stringify({ username: 'dr.weak', password: '123456', roles: ['township-doctor'] }),
+      json,
+    );
     expect(weak.statusCode).toBe(400);
-    const badRole = await admin.request('POST', '/admin/users', JSON.stringify({ username: 'dr.x', password: 'Xiang-Zhen-2026!', roles: ['god'] }), json);
+    const badRole = await admin.request(
+      'POST',
+      '/admin/users',
+      JSON.stringify({ username: 'dr.x', password: 'Xiang-Zhen-2026!', roles: ['god'] }),
+      json,
+    );
     expect(badRole.statusCode).toBe(400);
     const login = () =>
-      admin.request('POST', '/auth/login', JSON.stringify({ username: 'dr.chen', password: 'Xiang-Zhen-2026!' }), { ...json, authorization: '' });
+      admin.request('POST', '/auth/login', JSON.stringify({ username: 'dr.chen', password: 'Xiang-Zhen-2026!' }), {
+        ...json,
+        authorization: '',
+      });
     expect((await login()).statusCode).toBe(200);
-    expect((await admin.request('PATCH', `/admin/users/${id}`, JSON.stringify({ status: 'disabled' }), json)).json().status).toBe('disabled');
+    expect((await admin.request('PATCH', `/admin/users/${id}`, JSON.stringify({ status: 'disabled' }), json)).json().status).toBe(
+      'disabled',
+    );
     expect((await login()).statusCode).toBe(401);
     const list = await admin.get('/admin/users');
     expect(list.json().users.map((u: any) => u.username)).toContain('dr.chen');

@@ -87,7 +87,10 @@ describe.each(ENGINES)('SM2 signatures (%s)', (engine) => {
 
   it('refuses signers who are not practitioners, unknown purposes and resources outside the scope', async () => {
     expect((await admin.request('POST', 'DiagnosticReport/r1/$sign')).statusCode).toBe(403);
-    const bad = await doctor.request('POST', 'DiagnosticReport/r1/$sign', { resourceType: 'Parameters', parameter: [{ name: 'purpose', valueCode: 'witness' }] });
+    const bad = await doctor.request('POST', 'DiagnosticReport/r1/$sign', {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'purpose', valueCode: 'witness' }],
+    });
     expect(bad.statusCode).toBe(400);
     expect((await doctor.request('POST', 'DiagnosticReport/r2/$sign')).statusCode).toBe(404);
     expect((await doctor.get('DiagnosticReport/r2/$verify-signature')).statusCode).toBe(404);

@@ -27,7 +27,9 @@ const underKey = (keyId: string) => `v1:${keyId.replace(/[\\%_]/g, '\\$&')}:%`;
 export async function sealedUnderKey(db: Queryable, keyId: string): Promise<number> {
   let n = 0;
   for (const c of SEALED_COLUMNS) {
-    const { rows } = await db.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${c.table} WHERE ${c.column} LIKE $1`, [underKey(keyId)]);
+    const { rows } = await db.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${c.table} WHERE ${c.column} LIKE $1`, [
+      underKey(keyId),
+    ]);
     n += Number(rows[0]?.n ?? 0);
   }
   return n;

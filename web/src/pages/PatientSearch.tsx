@@ -7,34 +7,13 @@ import { Alert, Button, Card, Input, Select, Space, Typography } from 'antd';
 import { ScanOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'react-router-dom';
-import { EHEALTH_CARD_SYSTEM, ID_NUMBER_SYSTEM, resources, search } from '../api/fhir';
+import { resources, search } from '../api/fhir';
+import { patientQuery, type Mode } from '../api/patient-query';
 import type { Patient } from '../api/types';
 import { PatientTable } from '../components/PatientTable';
 import { QrScanner } from '../components/QrScanner';
 import { usePatientSearchParams } from '../hooks';
 import { useI18n } from '../i18n';
-
-type Mode = 'auto' | 'name' | 'id' | 'card' | 'phone';
-
-/** The FHIR search parameters for what was typed. */
-export function patientQuery(text: string, mode: Mode, pinyin: boolean): Record<string, string> {
-  const v = text.trim();
-  const m: Exclude<Mode, 'auto'> =
-    mode !== 'auto'
-      ? mode
-      : /^\d{17}[\dXx]$/.test(v)
-        ? 'id'
-        : /^1\d{10}$/.test(v)
-          ? 'phone'
-          : /[\u4e00-\u9fff]/.test(v) || /^[A-Za-z\s]+$/.test(v)
-            ? 'name'
-            : 'card';
-  if (m === 'id') return { identifier: `${ID_NUMBER_SYSTEM}|${v.toUpperCase()}` };
-  if (m === 'phone') return { phone: v };
-  if (m === 'card') return { identifier: `${EHEALTH_CARD_SYSTEM}|${v}` };
-  if (/^[A-Za-z\s]+$/.test(v) && pinyin) return { 'name-pinyin': v.replace(/\s+/g, '').toLowerCase() };
-  return { name: v };
-}
 
 export default function PatientSearch() {
   const { t } = useI18n();

@@ -58,6 +58,11 @@ export function registerAuthGuard(app: FastifyInstance, authenticator: Authentic
       throw e;
     }
   });
+  // Answers to a signed-in caller are theirs alone (masked for their role): no shared or browser cache may keep them
+  // and hand them to the next user of the same URL.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.principal) reply.header('cache-control', 'no-store');
+  });
 }
 
 /** A preHandler that lets only callers holding one of `roles` through (403 otherwise). */

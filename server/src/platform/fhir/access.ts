@@ -21,7 +21,11 @@ export interface AccessFilter {
    * without access to personal data). Row-level limits are in `readCondition` and `checkWrite`.
    */
   checkInteraction?(resourceType: string, interaction: AccessInteraction): void;
-  /** A SQL condition on `alias` (a row of the resource table) limiting what the caller may read; null = everything. */
+  /**
+   * A SQL condition on `alias` (a row of the resource table) limiting what the caller may read; null = everything,
+   * 'false' = nothing of this type. Contract: a row in the compartment of a Patient the caller may read is readable
+   * unless its type answers 'false' ($everything relies on it).
+   */
   readCondition(resourceType: string, alias: string, params: SqlParams): string | null;
   /** Rejects (FhirError 403) a write the caller may not make; runs inside the write's transaction. */
   checkWrite(store: WriteCheckContext, resource: Resource, interaction: 'create' | 'update' | 'delete'): Promise<void>;

@@ -35,18 +35,24 @@ export async function everything(repo: Repository, baseUrl: string, patientId: s
   const limit = Math.min(count, MAX_COUNT);
   const wanted = query.type ? new Set(query.type.split(',')) : undefined;
   for (const t of wanted ?? []) if (!getTableModel(t)) throw badRequest(`Unknown resource type '${t}' in _type`, '_type');
-  // Each row still passes the caller's access condition below, whichever record it belongs to.
-  const params = new SqlParams([repo.tenant, [patientId, ...((await linkedRecords?.(repo, patientId)) ?? [])]]);
+  // Of the person's records (this one and those the resident index links to it), those the caller may see. A row in
+  // the compartment of a visible record is visible (the AccessFilter contract), so the rows below need no per-row
+  // access condition: that condition, run for each of hundreds of rows, made $everything ten times slower for
+  // catchment-scoped roles.
+  const records = [patientId, ...((await linkedRecords?.(repo, patientId)) ?? [])];
+  const visible = records.length > 1 ? await visibleRecords(repo, records) : records;
+  const params = new SqlParams([repo.tenant, visible]);
   const since = query.since ? params.add(dateRange(query.since, '_since').start) : undefined;
   const selects: string[] = [];
   for (const model of getTableModels().values()) {
     if (!model.compartmentParams.length) continue;
     if (wanted && !wanted.has(model.resourceType)) continue;
-    const access = repo.access.readCondition(model.resourceType, 'r', params);
+    // Types the caller may not read at all (token scopes) stay out.
+    if (repo.access.readCondition(model.resourceType, 'r', new SqlParams([])) === 'false') continue;
     selects.push(
       `SELECT ${params.add(model.resourceType)}::text AS type, r.id, r.content FROM ${model.table} r WHERE r.tenant = $1 AND r.compartments && $2::text[] AND NOT r.deleted${
         since ? ` AND r.last_updated >= ${since}::timestamptz` : ''
-      }${access ? ` AND (${access})` : ''}`,
+      }`,
     );
   }
   let after = '';
@@ -82,6 +88,17 @@ export async function everything(repo: Repository, baseUrl: string, patientId: s
     bundle.link?.push({ relation: 'next', url: `${self}?${extra.join('&')}` });
   }
   return bundleText(bundle, entries);
+}
+
+/** The ids among `ids` of Patient records the caller may read. */
+async function visibleRecords(repo: Repository, ids: string[]): Promise<string[]> {
+  const params = new SqlParams([repo.tenant, ids]);
+  const access = repo.access.readCondition('Patient', 'r', params);
+  const rows = await repo.query<{ id: string }>(
+    `SELECT r.id FROM "Patient" r WHERE r.tenant = $1 AND r.id = ANY($2::text[]) AND NOT r.deleted${access ? ` AND (${access})` : ''}`,
+    params.values,
+  );
+  return rows.map((r) => r.id);
 }
 
 /** Non-compartment resources the page refers to (Practitioner, Organization, Location, Medication …). */

@@ -207,8 +207,13 @@ export class FieldProtection {
       const tokens: { system?: string; code?: string }[] = [];
       for (const { value } of evaluateParam(resource, p)) {
         const element = value as Element | undefined;
-        if (!element || typeof element !== 'object' || typeof element.value !== 'string') continue;
+        if (!element || typeof element !== 'object') continue;
         const system = element.system as string | undefined;
+        // Without a value there is nothing secret: the system alone stays searchable (`identifier=sys|`).
+        if (typeof element.value !== 'string') {
+          if (system) tokens.push({ system });
+          continue;
+        }
         tokens.push({ system, code: this.tokenCode(code, element) });
       }
       const keys = tokenKeys(tokens);

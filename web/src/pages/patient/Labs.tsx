@@ -53,7 +53,13 @@ function Trend({ s }: { s: Series }) {
       series: [
         {
           type: 'line',
-          data: s.points.map((p) => p[1]),
+          showSymbol: true,
+          symbolSize: 5,
+          // Values outside the reference range in red.
+          data: s.points.map(([, v]) => ({
+            value: v,
+            itemStyle: (s.high !== undefined && v > s.high) || (s.low !== undefined && v < s.low) ? { color: '#cf1322' } : undefined,
+          })),
           markArea:
             s.low !== undefined || s.high !== undefined
               ? { silent: true, itemStyle: { color: 'rgba(82,196,26,0.08)' }, data: [[{ yAxis: s.low ?? 0 }, { yAxis: s.high ?? 'max' }]] }

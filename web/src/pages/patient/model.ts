@@ -142,7 +142,7 @@ function titleOf(r: Resource): [string, string | undefined] {
   const a = r as unknown as Any;
   switch (r.resourceType) {
     case 'Encounter':
-      return [(r.type ?? []).map((t) => codeText(t)).join('、') || r.class?.display || '就诊', r.class?.code];
+      return [(r.type ?? []).map((t) => codeText(t)).join('、') || r.class?.display || '就诊', undefined];
     case 'Observation':
       return [codeText(r.code), valueText(r)];
     case 'MedicationRequest':

@@ -19,3 +19,20 @@ export function checkResidentIdNumbers(resource: Resource): OperationOutcomeIssu
   });
   return issues;
 }
+
+/**
+ * Resource check on Person: golden records are derived from the linked Patient records by the resident index and
+ * served read-only, so a Person sent by a client (REST, transaction, bulk import) is refused with a clear reason.
+ */
+export function refusePersonWrites(): OperationOutcomeIssue[] {
+  return [
+    {
+      severity: 'error',
+      code: 'business-rule',
+      details: {
+        text: 'Person resources are the resident index’s golden records (主索引): they are built from linked Patient records and cannot be written; write the Patient, or use Patient/$merge',
+      },
+      expression: ['Person'],
+    },
+  ];
+}

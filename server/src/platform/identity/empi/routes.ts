@@ -12,9 +12,11 @@ import { badRequest, FhirError } from '../../fhir/outcomes.js';
 import { RawJson } from '../../fhir/raw.js';
 import type { Repository } from '../../fhir/repository.js';
 import type { OperationHandler } from '../../fhir/router.js';
+import { addResourceCheck } from '../../fhir/validate.js';
 import { addWriteHook } from '../../fhir/write-hooks.js';
 import { linkedRecords, personHistory, personIdOf, readPerson } from './golden.js';
 import { onPatientWrite } from './link.js';
+import { refusePersonWrites } from './checks.js';
 import { mergeOperation, unmergeOperation } from './merge-operation.js';
 import { decideReview, listReviews, patientsOf, sideBySide, type ReviewStatus } from './reviews.js';
 
@@ -38,6 +40,8 @@ const STATUSES: ReviewStatus[] = ['open', 'linked', 'distinct', 'withdrawn'];
 
 export async function registerEmpiRoutes(app: FastifyInstance, deps: EmpiDeps): Promise<void> {
   addWriteHook('Patient', 'empi', onPatientWrite);
+  // Person is the index's golden record, built from the linked Patient records: nobody writes one directly.
+  addResourceCheck('Person', refusePersonWrites);
   setLinkedRecords(linkedRecords);
   deps.operations.set('$merge', mergeOperation);
   deps.operations.set('$unmerge', unmergeOperation);
