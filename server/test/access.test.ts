@@ -131,6 +131,68 @@ describe.each(ENGINES)('access control compiled into SQL on %s', (engine) => {
     expect(matchIds(await u.get('Observation'))).toEqual(['o3', 'o4']);
   });
 
+  it('offices see the residents their relationship names: insured, flagged, reported (policy 2026-11-23)', async () => {
+    const repo = system();
+    // Residents of another township, in the catchment of no office below.
+    for (const id of ['p6', 'p7', 'p8']) {
+      await repo.update('Patient', id, { resourceType: 'Patient', id, managingOrganization: { reference: 'Organization/V3' } });
+    }
+    await repo.update('Organization', 'INS', {
+      resourceType: 'Organization',
+      id: 'INS',
+      name: '南川区医疗保障局',
+      partOf: { reference: 'Organization/C' },
+    });
+    await repo.update('Organization', 'POV', {
+      resourceType: 'Organization',
+      id: 'POV',
+      name: '南川区乡村振兴局',
+      partOf: { reference: 'Organization/C' },
+    });
+    await repo.update('Organization', 'CDC', {
+      resourceType: 'Organization',
+      id: 'CDC',
+      name: '南川区疾病预防控制中心',
+      partOf: { reference: 'Organization/C' },
+    });
+    await repo.update('Coverage', 'cov2', {
+      resourceType: 'Coverage',
+      id: 'cov2',
+      status: 'active',
+      beneficiary: { reference: 'Patient/p6' },
+      payor: [{ reference: 'Organization/INS' }],
+    });
+    await repo.update('Flag', 'flag4', {
+      resourceType: 'Flag',
+      id: 'flag4',
+      status: 'active',
+      code: { text: '脱贫户' },
+      subject: { reference: 'Patient/p7' },
+      author: { reference: 'Organization/POV' },
+    });
+    await repo.update('Communication', 'comm1', {
+      resourceType: 'Communication',
+      id: 'comm1',
+      status: 'completed',
+      subject: { reference: 'Patient/p8' },
+      recipient: [{ reference: 'Organization/CDC' }],
+    });
+    const insurance = await as({ roles: ['insurance-officer'], organizationId: 'INS' });
+    expect(matchIds(await insurance.get('Patient'))).toEqual(['p6']);
+    const poverty = await as({ roles: ['poverty-officer'], organizationId: 'POV' });
+    expect(matchIds(await poverty.get('Patient'))).toEqual(['p7']);
+    const cdc = await as({ roles: ['cdc-officer'], organizationId: 'CDC' });
+    expect(matchIds(await cdc.get('Patient'))).toEqual(['p8']);
+    // A payor relationship is the insurance bureau's, not a clinic's: a village doctor still sees only the village.
+    expect(matchIds(await (await village()).get('Patient'))).toEqual(['p1']);
+    // Under the previous policy version the bureau's catchment did not count coverage.
+    const full = { roles: ['insurance-officer'], organizationId: 'INS', tenant };
+    const before = compileAccess(full, policyInForce('2026-11-22'), await resolveScope(db, full));
+    expect(
+      matchIds(await route(new Repository(db, { tenant, access: before }, db), { method: 'GET', path: 'Patient', query: {} }, ctx)),
+    ).toEqual([]);
+  });
+
   it('a resident sees only their own record', async () => {
     const u = await resident();
     expect(matchIds(await u.get('Patient'))).toEqual(['p1']);
@@ -225,6 +287,8 @@ describe.each(ENGINES)('access control compiled into SQL on %s', (engine) => {
     expect(policyInForce('2026-06-30').roles.manager.mask).toBeUndefined();
     // From 2026-11-01 managers see identity fields masked; the earlier version stays as it was.
     expect(policyInForce('2026-11-01').version).toBe('2026-11-01');
+    expect(policyInForce('2026-11-22').roles['insurance-officer'].relationships).toBeUndefined();
+    expect(policyInForce('2026-11-23').roles['insurance-officer'].relationships).toContain('coverage-payor');
     expect(policyInForce('2026-11-23').roles.manager.mask).toEqual(['id-number', 'phone', 'address']);
     expect(() => policyInForce('2020-01-01')).toThrow(/No access policy/);
   });

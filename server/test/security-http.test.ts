@@ -72,6 +72,14 @@ describe.each(ENGINES)('security over HTTP (%s)', (engine) => {
       });
     await obs('o1', 'p1');
     await obs('o2', 'p2');
+    // The county's insurance bureau (here the commission C) covers p1: that is what puts p1 in its catchment.
+    await put({
+      resourceType: 'Coverage',
+      id: 'cov1',
+      status: 'active',
+      beneficiary: { reference: 'Patient/p1' },
+      payor: [{ reference: 'Organization/C' }],
+    });
   });
 
   it('requires a token on every route except login, health and metadata (route inventory)', async () => {

@@ -15,7 +15,7 @@ import { extractSearchValues } from '../fhir/extract.js';
 import { forbidden } from '../fhir/outcomes.js';
 import { getTableModel } from '../fhir/schema.js';
 import { SqlParams } from '../fhir/sql.js';
-import type { AccessPolicySet, Scope } from './policy.js';
+import { DEFAULT_RELATIONSHIPS, type AccessPolicySet, type Relationship, type Scope } from './policy.js';
 
 export interface AccessSubject {
   tenant: string;
@@ -72,6 +72,37 @@ export function isPatientData(resourceType: string): boolean {
   return resourceType === 'Patient' || resourceType === 'Person' || !!getTableModel(resourceType)?.compartmentParams.length;
 }
 
+/** SQL for "the row of another type in the resident's compartment names the caller's institutions / actors". */
+function related(table: string, column: string, pt: string, refs: string): string {
+  return `EXISTS (SELECT 1 FROM "${table}" acc_x WHERE acc_x.tenant = ${pt}.tenant AND NOT acc_x.deleted AND acc_x.compartments && ARRAY[${pt}.id] AND acc_x.${column} && ${refs}::text[])`;
+}
+
+type RelationshipSql = (pt: string, refs: { orgs: string; actors: string }) => string;
+
+/**
+ * The relationships that put a resident in an institution's catchment (服务范围). The policy names, per role,
+ * which of them count (`RolePolicy.relationships`); these are the only SQL behind the names.
+ */
+export const RELATIONSHIPS: Record<Relationship, RelationshipSql> = {
+  'managing-organization': (pt, r) => `${pt}.p_organization && ${r.orgs}::text[]`,
+  'general-practitioner': (pt, r) => `${pt}.p_general_practitioner && ${r.actors}::text[]`,
+  encounter: (pt, r) => related('Encounter', 'p_service_provider', pt, r.orgs),
+  'episode-of-care': (pt, r) => related('EpisodeOfCare', 'p_organization', pt, r.orgs),
+  'service-request': (pt, r) => related('ServiceRequest', 'p_performer', pt, r.actors),
+  'care-team': (pt, r) => related('CareTeam', 'p_participant', pt, r.actors),
+  'task-owner': (pt, r) => related('Task', 'p_owner', pt, r.actors),
+  'communication-recipient': (pt, r) => related('Communication', 'p_recipient', pt, r.actors),
+  'coverage-payor': (pt, r) => related('Coverage', 'p_payor', pt, r.orgs),
+  'flag-author': (pt, r) => related('Flag', 'p_author', pt, r.actors),
+};
+
+/** The relationships of all the caller's roles (each role's own list, or the policy's default). */
+function relationshipsOf(policy: AccessPolicySet, roles: string[]): Relationship[] {
+  const names = new Set<Relationship>();
+  for (const role of roles) for (const r of policy.roles[role]?.relationships ?? DEFAULT_RELATIONSHIPS) names.add(r);
+  return [...names];
+}
+
 export interface CompileOptions {
   /** SMART scopes of the token; undefined = no scope limit (the platform's own jobs). */
   scopes?: string[];
@@ -88,20 +119,22 @@ export function compileAccess(
   const write = widest(policy, subject.roles, 'write');
   const writeTypes = new Set(subject.roles.flatMap((r) => policy.roles[r]?.writeTypes ?? []));
 
-  /** Condition on a Patient row `pt` for the catchment scope. */
+  const relationships = relationshipsOf(policy, subject.roles);
+
+  /** Condition on a Patient row `pt` for the catchment scope: any of the caller's roles' relationships. */
   const catchment = (pt: string, params: SqlParams): string => {
-    const orgs = params.add(scope.organizationRefs);
-    const actors = params.add(scope.actorRefs);
-    const related = (table: string, column: string, refs: string): string =>
-      `EXISTS (SELECT 1 FROM "${table}" acc_x WHERE acc_x.tenant = ${pt}.tenant AND NOT acc_x.deleted AND acc_x.compartments && ARRAY[${pt}.id] AND acc_x.${column} && ${refs}::text[])`;
-    return [
-      `${pt}.p_organization && ${orgs}::text[]`,
-      `${pt}.p_general_practitioner && ${actors}::text[]`,
-      related('Encounter', 'p_service_provider', orgs),
-      related('EpisodeOfCare', 'p_organization', orgs),
-      related('ServiceRequest', 'p_performer', actors),
-      related('CareTeam', 'p_participant', actors),
-    ].join(' OR ');
+    // Parameters are added on first use: an unused one has no type PostgreSQL could infer.
+    let orgs: string | undefined;
+    let actors: string | undefined;
+    const refs = {
+      get orgs() {
+        return (orgs ??= params.add(scope.organizationRefs));
+      },
+      get actors() {
+        return (actors ??= params.add(scope.actorRefs));
+      },
+    };
+    return relationships.map((name) => RELATIONSHIPS[name](pt, refs)).join(' OR ');
   };
 
   const patientCondition = (pt: string, params: SqlParams, s: Scope): string => {

@@ -9,6 +9,31 @@ import { fileURLToPath } from 'node:url';
 
 export type Scope = 'all' | 'catchment' | 'own' | 'none';
 
+/** Relationships that put a resident in an institution's catchment; the SQL behind each is in filter.ts. */
+export const RELATIONSHIP_NAMES = [
+  'managing-organization',
+  'general-practitioner',
+  'encounter',
+  'episode-of-care',
+  'service-request',
+  'care-team',
+  'task-owner',
+  'communication-recipient',
+  'coverage-payor',
+  'flag-author',
+] as const;
+export type Relationship = (typeof RELATIONSHIP_NAMES)[number];
+
+/** A role without its own list: registered there, its GP, seen there, or sent there (policy versions before 2026-11-23). */
+export const DEFAULT_RELATIONSHIPS: readonly Relationship[] = [
+  'managing-organization',
+  'general-practitioner',
+  'encounter',
+  'episode-of-care',
+  'service-request',
+  'care-team',
+];
+
 export interface RolePolicy {
   read: Scope;
   write: Scope;
@@ -16,6 +41,8 @@ export interface RolePolicy {
   writeTypes: string[];
   /** May open a resident outside the scope with a stated reason (recorded and reported). */
   breakGlass: boolean;
+  /** What puts a resident in this role's catchment; default DEFAULT_RELATIONSHIPS. */
+  relationships?: Relationship[];
   /** Identity fields shown masked to this role ('id-number', 'phone', 'address'); see mask.ts. */
   mask?: ('id-number' | 'phone' | 'address')[];
 }
@@ -36,6 +63,9 @@ export function validatePolicySet(set: AccessPolicySet, source: string): AccessP
   for (const [role, p] of Object.entries(set.roles ?? {})) {
     if (!SCOPES.includes(p.read) || !SCOPES.includes(p.write)) throw new Error(`${source}: role '${role}' has an unknown scope`);
     if (!Array.isArray(p.writeTypes)) throw new Error(`${source}: role '${role}' needs writeTypes`);
+    const badRel = (p.relationships ?? []).filter((r) => !(RELATIONSHIP_NAMES as readonly string[]).includes(r));
+    if (badRel.length) throw new Error(`${source}: role '${role}' names unknown relationship(s) ${badRel.join(', ')}`);
+    if (p.relationships && !p.relationships.length) throw new Error(`${source}: role '${role}' has an empty relationships list`);
     const badMask = (p.mask ?? []).filter((m) => !MASKABLE.includes(m));
     if (badMask.length) throw new Error(`${source}: role '${role}' masks unknown field(s) ${badMask.join(', ')}`);
   }
