@@ -260,6 +260,22 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
     );
   }, 24 * 3600_000);
   purgeAudit.unref();
+  // A new access-policy version coming into force is a security event (等保): recorded at start and when the date comes.
+  let policyVersion = '';
+  const notePolicy = (): void => {
+    const policy = access.policy();
+    if (policy.version === policyVersion) return;
+    audit.record({
+      tenant: config.tenant,
+      action: 'policy-change',
+      userId: 'system',
+      detail: `access policy ${policy.version} in force (effective ${policy.effective})${policyVersion ? `, replacing ${policyVersion}` : ' at server start'}`,
+    });
+    policyVersion = policy.version;
+  };
+  notePolicy();
+  const watchPolicy = setInterval(notePolicy, 3600_000);
+  watchPolicy.unref();
 
   return {
     app,
@@ -276,6 +292,7 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
     async close() {
       ready = false;
       clearInterval(purgeAudit);
+      clearInterval(watchPolicy);
       await bulk.stop();
       await app.close();
       await audit.close();

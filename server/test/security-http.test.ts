@@ -310,5 +310,8 @@ describe.each(ENGINES)('security over HTTP (%s)', (engine) => {
     await admin.yiwang.audit.flush();
     const changes = await admin.yiwang.audit.query({ tenant: admin.tenant, action: 'policy-change' });
     expect(changes.events.map((e) => e.detail)).toEqual(expect.arrayContaining([`user ${id} disabled`]));
+    // The access policy in force is a security event too, recorded when the server starts.
+    const started = await admin.yiwang.audit.query({ tenant: admin.yiwang.config.tenant, action: 'policy-change' });
+    expect(started.events.some((e) => /^access policy 2026-11-23 in force/.test(e.detail ?? ''))).toBe(true);
   });
 });
