@@ -51,7 +51,7 @@ export async function startServer(env: Record<string, string>, port = 18080): Pr
     ],
     {
       // The benchmarks bring their own data: no demo county; an administrator to sign in with.
-      env: { ...process.env, LOG_LEVEL: 'warn', YIWANG_DEMO: '0', YIWANG_ADMIN_PASSWORD: BENCH_ADMIN.password, ...env },
+      env: { ...process.env, LOG_LEVEL: 'warn', YIWANG_DEMO: '0', YIWANG_MLLP_PORT: '0', YIWANG_ADMIN_PASSWORD: BENCH_ADMIN.password, ...env },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );

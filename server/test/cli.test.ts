@@ -83,11 +83,11 @@ describe('yiwang CLI', () => {
   it('serves with health probes and finishes in-flight requests on SIGTERM', async () => {
     const port = 18000 + Math.floor(Math.random() * 1000);
     const child = spawn(process.execPath, [...NODE_ARGS, 'serve', '--memory', '--port', String(port), '--host', '127.0.0.1'], {
-      env: { ...process.env, LOG_LEVEL: 'warn', YIWANG_ADMIN_PASSWORD: 'Qi-Dong-2026!', YIWANG_DEMO: '0' },
+      env: { ...process.env, LOG_LEVEL: 'warn', YIWANG_ADMIN_PASSWORD: 'Qi-Dong-2026!', YIWANG_DEMO: '0', YIWANG_MLLP_PORT: '0' },
     });
     const base = `http://127.0.0.1:${port}`;
     let up = false;
-    for (let i = 0; i < 300 && !up; i++) {
+    for (let i = 0; i < 900 && !up; i++) {
       up = await fetch(`${base}/healthz`).then(
         (r) => r.ok,
         () => false,

@@ -97,7 +97,7 @@ describe('yiwang serve on an empty database', () => {
           '--host',
           '127.0.0.1',
         ],
-        { env: { ...process.env, LOG_LEVEL: 'info', YIWANG_DEMO_RESIDENTS: '40', ...env } },
+        { env: { ...process.env, LOG_LEVEL: 'info', YIWANG_DEMO_RESIDENTS: '40', YIWANG_MLLP_PORT: '0', ...env } },
       );
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
