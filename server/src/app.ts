@@ -207,24 +207,18 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
     },
     onInteraction: auditInteraction,
   });
+  /** Who did it, for audit rows of administrative actions. */
+  const actorOf = (request: FastifyRequest) => {
+    const p = principalOf(request);
+    return { tenant: p.tenant, userId: p.subject, userDisplay: p.username, role: p.roles.join(','), sourceIp: request.ip };
+  };
   // Sign-in, tokens and OAuth2 client credentials.
   await registerAuthRoutes(app, authDeps, authenticator);
   // Users, audit search and export, break-glass report, a resident's access log.
   await registerAdminRoutes(app, {
     db,
     audit,
-    onChange: (request, detail) => {
-      const p = principalOf(request);
-      audit.record({
-        tenant: p.tenant,
-        action: 'policy-change',
-        userId: p.subject,
-        userDisplay: p.username,
-        role: p.roles.join(','),
-        sourceIp: request.ip,
-        detail,
-      });
-    },
+    onChange: (request, detail) => audit.record({ ...actorOf(request), action: 'policy-change', detail }),
   });
   // HL7 v2 interface (docs/hl7v2.md): POST /hl7/v2 and the message log; applied with system rights for the caller's tenant.
   const hl7 = await registerHl7Interface(app, {
@@ -234,19 +228,13 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
     baseUrl: config.publicBaseUrl ?? 'urn:yiwang',
     mapOptions: { identifierSystems: config.hl7IdentifierSystems },
     onError: (message, err) => app.log.error({ err }, message),
-    onRawRead: (request, entry) => {
-      const p = principalOf(request);
+    onRawRead: (request, entry) =>
       audit.record({
-        tenant: p.tenant,
+        ...actorOf(request),
         action: 'read',
-        userId: p.subject,
-        userDisplay: p.username,
-        role: p.roles.join(','),
-        sourceIp: request.ip,
         resources: entry.resources.map((r) => r.reference),
         detail: `HL7 v2 message ${entry.id} (raw text)`,
-      });
-    },
+      }),
   });
   // The web app (web/dist) at / and the module list its navigation comes from (GET /api/modules).
   await registerWebRoutes(app);
