@@ -25,6 +25,7 @@ const PUBLIC_ROUTES = [
   'POST /auth/logout',
   'POST /auth/refresh',
   'POST /oauth2/token',
+  'GET /fhir/R4/.well-known/smart-configuration',
   // The web app's static files and its single-page fallback (no data: every API call needs a token).
   'GET /*',
 ];
@@ -98,6 +99,12 @@ describe.each(ENGINES)('security over HTTP (%s)', (engine) => {
     }
     expect((await admin.request('GET', 'metadata', undefined, { authorization: '' })).statusCode).toBe(200);
     expect((await admin.request('GET', '/healthz', undefined, { authorization: '' })).statusCode).toBe(200);
+    const smart = await admin.request('GET', '.well-known/smart-configuration', undefined, { authorization: '' });
+    expect(smart.statusCode).toBe(200);
+    expect(smart.json()).toMatchObject({
+      token_endpoint: expect.stringMatching(/\/oauth2\/token$/),
+      grant_types_supported: ['client_credentials'],
+    });
   });
 
   it('refuses missing, malformed, tampered, expired, wrong-audience and other-county tokens with 401', async () => {

@@ -21,7 +21,7 @@ declare module 'fastify' {
 }
 
 /** FHIR paths that are public although served by the FHIR catch-all route. */
-const PUBLIC_FHIR_PATHS = new Set(['/fhir/R4/metadata', '/fhir/R4/.well-known/smart-configuration']);
+const PUBLIC_FHIR_PATHS = new Set(['/fhir/R4/metadata']);
 
 export function isPublicRequest(request: FastifyRequest): boolean {
   if (request.routeOptions.config?.public) return true;

@@ -128,6 +128,20 @@ export async function registerAuthRoutes(
       return reply.code(204).send();
     });
 
+    // SMART App Launch discovery: where tokens come from and what scopes mean (public, like the CapabilityStatement).
+    scope.get('/fhir/R4/.well-known/smart-configuration', { config: { public: true } }, async (request) => {
+      const base = `${request.protocol}://${request.host}`;
+      return {
+        issuer: deps.config.issuer,
+        token_endpoint: `${base}/oauth2/token`,
+        // Users sign in at /auth/login and refresh at /auth/refresh; the OAuth2 token endpoint serves systems.
+        grant_types_supported: ['client_credentials'],
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        scopes_supported: ['system/*.cruds', 'system/*.rs', 'system/*.read', 'system/*.write', 'user/*.cruds', 'patient/*.rs'],
+        capabilities: ['client-confidential-symmetric', 'permission-v1', 'permission-v2'],
+      };
+    });
+
     scope.post('/oauth2/token', { config: { public: true } }, async (request) => {
       const b = body(request);
       if (b.grant_type !== 'client_credentials') {
