@@ -99,6 +99,8 @@ describe.each(ENGINES)('security over HTTP (%s)', (engine) => {
     }
     expect((await admin.request('GET', 'metadata', undefined, { authorization: '' })).statusCode).toBe(200);
     expect((await admin.request('GET', '/healthz', undefined, { authorization: '' })).statusCode).toBe(200);
+    const meta = (await admin.request('GET', 'metadata', undefined, { authorization: '' })).json();
+    expect(meta.rest[0].security.service[0].coding[0].code).toBe('SMART-on-FHIR');
     const smart = await admin.request('GET', '.well-known/smart-configuration', undefined, { authorization: '' });
     expect(smart.statusCode).toBe(200);
     expect(smart.json()).toMatchObject({

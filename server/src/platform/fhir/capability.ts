@@ -61,6 +61,17 @@ export function capabilityStatement(ctx: RouterContext): CapabilityStatement {
         mode: 'server',
         documentation:
           'Search: string (:exact, :contains), token (:not, :text), reference (:Type, :identifier, chaining, _has), date/number/quantity with all prefixes, uri (:above, :below), :missing on all; _sort, _count, cursor paging, _total, _summary, _elements, _include, _revinclude (:iterate). Composite and special parameters are not supported.',
+        security: {
+          description:
+            'Every interaction needs a bearer token: users sign in at /auth/login, systems use OAuth2 client credentials at /oauth2/token (SMART scopes). Access is limited per role and institution in the query itself; see /.well-known/smart-configuration.',
+          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+          extension: [
+            {
+              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+              extension: [{ url: 'token', valueUri: `${ctx.baseUrl.replace(/\/fhir\/R4\/?$/, '')}/oauth2/token` }],
+            },
+          ],
+        },
         resource: resources,
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
         ...(operations.length ? { operation: operations } : {}),
