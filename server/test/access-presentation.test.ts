@@ -37,12 +37,20 @@ describe('masking (脱敏)', () => {
     identifier: [
       { system: RESIDENT_ID_SYSTEM, value: '500119198001011234' },
       { system: 'urn:yiwang:hospital-card', value: 'MZ0001' },
+      { system: 'urn:yiwang:e-health-card', value: 'EHC0123456789ABCDE7' },
     ],
     telecom: [
       { system: 'phone', value: '13812345678' },
       { system: 'email', value: 'a@b.cn' },
     ],
-    address: [{ line: ['金龙村3组12号'], district: '南川区', text: '重庆市南川区大观镇金龙村3组12号' }],
+    address: [
+      {
+        line: ['金龙村3组12号'],
+        district: '南川区',
+        text: '重庆市南川区大观镇金龙村3组12号',
+        extension: [{ url: 'https://yiwang.cn/fhir/StructureDefinition/address-division', valueCode: '500119105201' }],
+      },
+    ],
     contact: [{ telecom: [{ system: 'phone', value: '13987654321' }] }],
   });
 
@@ -53,10 +61,15 @@ describe('masking (脱敏)', () => {
     const bundle = new RawJson(JSON.stringify({ resourceType: 'Bundle', entry: [{ resource: patient() }] }));
     const masked = maskBody(bundle, masks) as any;
     const p = masked.entry[0].resource;
-    expect(p.identifier.map((i: any) => i.value)).toEqual(['5001**********1234', 'MZ0001']);
+    expect(p.identifier.map((i: any) => i.value)).toEqual(['5001**********1234', 'MZ0001', 'EHC0***********CDE7']);
     expect(p.telecom.map((t: any) => t.value)).toEqual(['138****5678', 'a@b.cn']);
     expect(p.contact[0].telecom[0].value).toBe('139****4321');
-    expect(p.address[0]).toEqual({ line: ['****'], district: '南川区', text: '重庆市南川区****' });
+    expect(p.address[0]).toEqual({
+      line: ['****'],
+      district: '南川区',
+      text: '重庆市南川区****',
+      extension: [{ url: 'https://yiwang.cn/fhir/StructureDefinition/address-division', valueCode: '500119105' }],
+    });
     expect(maskBody(patient(), new Set())).toEqual(patient());
   });
 

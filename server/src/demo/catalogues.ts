@@ -15,6 +15,35 @@ export const CENTRE_SYSTEM = 'urn:yiwang:centre-role';
 /** 居民身份证号 (GB 11643), the system the resident index checks on every Patient write. */
 export const ID_NUMBER_SYSTEM = RESIDENT_ID_SYSTEM;
 export const YIWANG_TAG_SYSTEM = 'urn:yiwang:tag';
+/** 电子健康卡 (national resident e-health card) id: the system the web app's resident search sends (web/src/api/fhir.ts). */
+export const EHEALTH_CARD_SYSTEM = 'urn:yiwang:e-health-card';
+
+/**
+ * Administrative-division codes (区划代码) of the division `Location`s: the 6-digit county code (GB/T 2260), the
+ * 9-digit township code (GB/T 10114, as published by NBS) and the 12-digit village/community code of NBS 统计用区划代码,
+ * whose first 6 digits are the GB/T 2260 code. One system for the three levels, as NBS publishes them as one table.
+ * Not `urn:oid:2.16.156.10011.2.3.2`: that is the arc under which the WS 364 value-domain tables are numbered
+ * (e.g. `2.16.156.10011.2.3.2.62` 医疗卫生机构业务科室分类与代码表 in WS/T 500 shared documents), not a code system for
+ * divisions, and no registered OID for GB/T 2260 or the NBS codes was found; hence a platform URN.
+ */
+export const ADMIN_DIVISION_SYSTEM = 'urn:yiwang:admin-division';
+export const LOCATION_PHYSICAL_TYPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/location-physical-type';
+
+/**
+ * Extension `address-division` (context: `Address`; value: `valueCode`, required, 1..1): the 12-digit NBS code of the
+ * village or community (村/居委会) the address lies in, i.e. the `identifier` of a division `Location`
+ * (physicalType `jdn`) whose `partOf` chain leads to the town and the county. `Address.district` keeps the town's
+ * name and `Address.city` the county's, as in every other Yiwang address; the extension only adds the code.
+ */
+export const ADDRESS_DIVISION_EXTENSION = 'https://yiwang.cn/fhir/StructureDefinition/address-division';
+
+/**
+ * Extension `organization-division` (context: `Organization`; value: `valueReference` to a division `Location`): the
+ * administrative division an institution belongs to (county, town or village). R4 has no element for it:
+ * `Organization` refers to no Location, and `Location.managingOrganization` means the organisation that runs a place,
+ * which for a jurisdiction is its government, not the clinics inside it (a town holds several institutions).
+ */
+export const ORGANIZATION_DIVISION_EXTENSION = 'https://yiwang.cn/fhir/StructureDefinition/organization-division';
 
 /** ICD-10 国家临床版 2.0 codes used by the generator, with their official names. */
 export const ICD10 = {

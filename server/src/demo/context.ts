@@ -3,6 +3,7 @@
  * date and the geography. All parts share one instance and call it in a fixed order, which is what makes the output
  * depend on the seed alone.
  */
+import { createHash } from 'node:crypto';
 import { NANCHUAN_TOWNS, OTHER_COUNTIES } from './catalogues.js';
 import type { Geography } from '../platform/identity/testpop/geography.js';
 import { PeopleSampler } from '../platform/identity/testpop/people.js';
@@ -23,6 +24,7 @@ function builtinGeography(): Geography {
 }
 
 export class CountyContext {
+  readonly seed: number;
   readonly rng: Rng;
   private readonly ids: Rng;
   readonly today: string;
@@ -31,6 +33,7 @@ export class CountyContext {
   readonly people: PeopleSampler;
 
   constructor(options: CountyOptions) {
+    this.seed = options.seed;
     this.rng = new Rng(options.seed);
     this.ids = new Rng(options.seed ^ 0x2545f491);
     this.today = options.today ?? '2026-11-23';
@@ -46,6 +49,21 @@ export class CountyContext {
     for (let i = 0; i < 4; i++) hex += (this.ids.int(0x10000) * 0x10000 + this.ids.int(0x10000)).toString(16).padStart(8, '0');
     const variant = '89ab'[this.ids.int(4)]!;
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  }
+
+  /**
+   * Hex digest of the seed and a name: for ids and values that must not draw from the seeded streams (so adding them
+   * leaves everything else the generator makes unchanged).
+   */
+  digest(name: string): string {
+    return createHash('sha256').update(`yiwang-demo:${this.seed}:${name}`).digest('hex');
+  }
+
+  /** UUID-shaped id derived from the seed and a name (RFC 9562 version 8, custom): same name, same id. */
+  nameUuid(name: string): string {
+    const h = this.digest(name);
+    const variant = '89ab'[parseInt(h[16]!, 16) & 3]!;
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 
   date(ms: number): string {

@@ -1,6 +1,7 @@
 /**
- * Synthetic demo county (南川区, Chongqing) as FHIR R4 transaction bundles: the institution tree of the medical
- * community, staff, residents in households with valid ID numbers, chronic disease care, acute visits, labs, reports,
+ * Synthetic demo county (南川区, Chongqing) as FHIR R4 transaction bundles: its administrative divisions (county →
+ * town → village `Location`s), the institution tree of the medical community, staff, residents in households with
+ * valid ID numbers, e-health cards and their village's division code, chronic disease care, acute visits, labs, reports,
  * prescriptions, childhood immunisations, pregnancies, poverty households and insurance. Pure and deterministic:
  * the same options give byte-identical output (ids come from the seeded generator, never from the clock).
  *

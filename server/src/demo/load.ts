@@ -58,7 +58,7 @@ export interface DemoTarget {
   tenant: string;
 }
 
-const REGISTRY_TYPES = new Set(['Organization', 'Practitioner', 'PractitionerRole']);
+const REGISTRY_TYPES = new Set(['Location', 'Organization', 'Practitioner', 'PractitionerRole']);
 const isRegistry = (b: Bundle) => (b.entry ?? []).every((e) => REGISTRY_TYPES.has(e.resource?.resourceType ?? ''));
 
 const markerId = (o: CountyOptions) => `${MARKER_PREFIX}s${o.seed}-r${o.residents}`;

@@ -1,13 +1,15 @@
 /**
- * The registries of the demo county: the institution tree of the medical community (commission → community →
- * county hospitals and their departments, township centres → village clinics, plus CDC, insurance, poverty office
- * and a school outside the health tree) and the staff of each (Practitioner + PractitionerRole).
+ * The registries of the demo county: its administrative divisions (county → town → village, as `Location`s), the
+ * institution tree of the medical community (commission → community → county hospitals and their departments,
+ * township centres → village clinics, plus CDC, insurance, poverty office and a school outside the health tree), each
+ * tied to its division, and the staff of each (Practitioner + PractitionerRole).
  */
 import type { CodeableConcept, Organization, Resource } from '@medplum/fhirtypes';
 import { VILLAGE_FIRST, VILLAGE_SECOND } from '../platform/identity/testpop/data.js';
 import type { Town } from '../platform/identity/testpop/geography.js';
-import { CENTRE_ROLES, CENTRE_SYSTEM, COUNTY_DEPARTMENTS, ORG_TYPE_SYSTEM } from './catalogues.js';
+import { CENTRE_ROLES, CENTRE_SYSTEM, COUNTY_DEPARTMENTS, ORGANIZATION_DIVISION_EXTENSION, ORG_TYPE_SYSTEM } from './catalogues.js';
 import type { CountyContext } from './context.js';
+import { Divisions, type Division } from './divisions.js';
 import type { DemoRole, VillageInfo } from './types.js';
 
 export interface Department {
@@ -24,8 +26,9 @@ export interface TownCentre {
 }
 
 export class Registries {
-  /** Organization, Practitioner and PractitionerRole resources in generation order. */
+  /** Location (divisions, first), Organization, Practitioner and PractitionerRole resources in generation order. */
   readonly resources: Resource[] = [];
+  readonly divisions: Divisions;
   readonly villages: VillageInfo[] = [];
   readonly townCentres: TownCentre[] = [];
   readonly departments = new Map<string, Department>();
@@ -39,7 +42,9 @@ export class Registries {
   povertyOfficeId = '';
   schoolId = '';
 
-  constructor(private readonly ctx: CountyContext) {}
+  constructor(private readonly ctx: CountyContext) {
+    this.divisions = new Divisions(ctx);
+  }
 
   private villageName(taken: Set<string>, urban: boolean): string {
     const rng = this.ctx.rng;
@@ -56,11 +61,20 @@ export class Registries {
     return { coding: [{ system: ORG_TYPE_SYSTEM, code, display }] };
   }
 
-  private organization(name: string, type: CodeableConcept[], partOf: string | null, extra: Partial<Organization> = {}): string {
+  private organization(
+    name: string,
+    type: CodeableConcept[],
+    partOf: string | null,
+    extra: Partial<Organization> = {},
+    division: Division = this.divisions.county,
+  ): string {
     const id = this.ctx.uuid();
     const org: Organization = {
       resourceType: 'Organization',
       id,
+      extension: [
+        { url: ORGANIZATION_DIVISION_EXTENSION, valueReference: { reference: `Location/${division.id}`, display: division.name } },
+      ],
       active: true,
       type,
       name,
@@ -114,6 +128,8 @@ export class Registries {
   build(residents: number): void {
     this.countyLevel();
     this.townships(residents);
+    // The divisions go first: the institutions refer to them.
+    this.resources.unshift(...this.divisions.resources);
   }
 
   private countyLevel(): void {
@@ -177,6 +193,7 @@ export class Registries {
         [this.orgType('township-health-centre', town.urban ? '社区卫生服务中心' : '乡镇卫生院')],
         this.communityId,
         { address: [{ text: `重庆市南川区${town.name}`, city: '南川区', district: town.name, state: '重庆市', country: 'CN' }] },
+        this.divisions.town(town),
       );
       const doctorCount = residents >= 5000 ? 4 : residents >= 1000 ? 3 : 2;
       const doctorIds: string[] = [];
@@ -187,14 +204,16 @@ export class Registries {
       const n = town.urban ? Math.max(2, Math.round(villagesPerTown / 2)) : villagesPerTown;
       for (let i = 0; i < n; i++) {
         const name = this.villageName(taken, town.urban);
+        const division = this.divisions.village(town, name, town.urban);
         const clinicId = this.organization(
           town.urban ? `${town.name}${name}卫生服务站` : `${town.name}${name}卫生室`,
           [this.orgType('village-clinic', town.urban ? '社区卫生服务站' : '村卫生室')],
           centreId,
           { address: [{ text: `重庆市南川区${town.name}${name}`, city: '南川区', district: town.name, state: '重庆市', country: 'CN' }] },
+          division,
         );
         const [doctorId, doctorRoleId] = this.staff(clinicId, 'village-doctor', '乡村医生', '全科');
-        this.villages.push({ name, clinicId, doctorId, doctorRoleId, townCentreId: centreId, townDoctorIds: doctorIds, town });
+        this.villages.push({ name, clinicId, doctorId, doctorRoleId, townCentreId: centreId, townDoctorIds: doctorIds, town, division });
       }
     }
   }

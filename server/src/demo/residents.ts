@@ -1,12 +1,12 @@
 /**
  * The residents of the demo county: households at an address in a village (sized by an age pyramid of a rural
  * Chongqing county, with left-behind children living with grandparents), people with valid ID numbers, and their
- * Patient resources registered at the village clinic.
+ * Patient resources registered at the village clinic, with an e-health card and the village's division code.
  */
 import type { Patient } from '@medplum/fhirtypes';
 import { URBAN_ROADS } from '../platform/identity/testpop/data.js';
 import { Weighted } from '../platform/identity/testpop/rng.js';
-import { ID_NUMBER_SYSTEM, YIWANG_TAG_SYSTEM } from './catalogues.js';
+import { ADDRESS_DIVISION_EXTENSION, EHEALTH_CARD_SYSTEM, ID_NUMBER_SYSTEM, YIWANG_TAG_SYSTEM } from './catalogues.js';
 import type { CountyContext } from './context.js';
 import type { Household, Person, VillageInfo } from './types.js';
 
@@ -111,13 +111,28 @@ export class Residents {
     return members;
   }
 
+  /**
+   * The resident's 电子健康卡 id: `EHC`, 15 hex digits derived from the seed and the resident's id (not drawn from the
+   * seeded streams, so the rest of the county is unchanged), and a decimal check digit (sum of the hex digits mod 10),
+   * which also keeps it from looking like a name to the web app's search box. 19 characters, unique in practice
+   * (60 bits).
+   */
+  eHealthCard(p: Person): string {
+    const hex = this.ctx.digest(`e-health-card:${p.id}`).slice(0, 15).toUpperCase();
+    const check = [...hex].reduce((sum, c) => sum + parseInt(c, 16), 0) % 10;
+    return `EHC${hex}${check}`;
+  }
+
   patient(p: Person, h: Household): Patient {
     const telecom = p.phone ?? h.phone;
     return {
       resourceType: 'Patient',
       id: p.id,
       ...(h.poverty ? { meta: { tag: [{ system: YIWANG_TAG_SYSTEM, code: 'poverty-household', display: '脱贫户/监测户' }] } } : {}),
-      identifier: [{ use: 'official', system: ID_NUMBER_SYSTEM, value: p.idNumber }],
+      identifier: [
+        { use: 'official', system: ID_NUMBER_SYSTEM, value: p.idNumber },
+        { type: { text: '电子健康卡' }, system: EHEALTH_CARD_SYSTEM, value: this.eHealthCard(p) },
+      ],
       active: true,
       name: [{ use: 'official', text: p.name, family: p.surname, given: [p.name.slice(p.surname.length)] }],
       gender: p.sex,
@@ -125,6 +140,7 @@ export class Residents {
       ...(telecom ? { telecom: [{ system: 'phone', value: telecom, use: 'mobile' }] } : {}),
       address: [
         {
+          extension: [{ url: ADDRESS_DIVISION_EXTENSION, valueCode: h.village.division.code }],
           use: 'home',
           text: h.address,
           line: [`${h.village.name}${h.line}`],

@@ -1,6 +1,7 @@
 /** The shapes shared by the parts of the demo county generator. */
 import type { Bundle } from '@medplum/fhirtypes';
 import type { Geography, Town } from '../platform/identity/testpop/geography.js';
+import type { Division } from './divisions.js';
 
 export interface CountyOptions {
   seed: number;
@@ -54,6 +55,8 @@ export interface VillageInfo {
   townCentreId: string;
   townDoctorIds: string[];
   town: Town;
+  /** The village's (or community's) division Location. */
+  division: Division;
 }
 
 export interface Household {

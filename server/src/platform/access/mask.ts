@@ -1,6 +1,6 @@
 /**
- * Masking (脱敏) of identity fields in responses, per role, as the access policy says: ID numbers
- * `5001**********1234`, phones `138****5678`, address lines hidden. A field is masked only when every
+ * Masking (脱敏) of identity fields in responses, per role, as the access policy says: ID numbers and other identity
+ * documents `5001**********1234`, phones `138****5678`, address lines hidden and the village code cut to the town. A field is masked only when every
  * role of the caller masks it (roles add up: an insurance officer who is also a doctor sees the ID number).
  *
  * Masked values must never be written back: a client that reads a masked record and sends it back
@@ -8,7 +8,7 @@
  */
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { RawJson } from '../fhir/raw.js';
-import { RESIDENT_ID_SYSTEM } from '../identity/empi/person.js';
+import { isSensitiveIdentifier } from '../protect/fields.js';
 import type { AccessPolicySet } from './policy.js';
 
 export const MASK_FIELDS = ['id-number', 'phone', 'address'] as const;
@@ -44,6 +44,7 @@ interface Telecom {
 interface Address {
   line?: string[];
   text?: string;
+  extension?: { url?: string; valueCode?: string }[];
 }
 interface IdentityFields {
   identifier?: { system?: string; value?: string }[];
@@ -56,8 +57,14 @@ function maskTelecom(list: Telecom[] | undefined): void {
   for (const t of list ?? []) if (t.value && (t.system === 'phone' || t.system === 'sms')) t.value = maskPhone(t.value);
 }
 
+/** The village a home address lies in (12-digit division code): masked down to the town (9 digits). */
+const ADDRESS_DIVISION_EXTENSION = 'https://yiwang.cn/fhir/StructureDefinition/address-division';
+
 function maskAddress(a: Address | undefined): void {
   if (!a) return;
+  for (const e of a.extension ?? []) {
+    if (e.url === ADDRESS_DIVISION_EXTENSION && typeof e.valueCode === 'string') e.valueCode = e.valueCode.slice(0, 9);
+  }
   if (a.line) a.line = a.line.map(() => '****');
   // The first characters (province, city, district) stay; the length of the rest is not revealed.
   if (a.text) a.text = [...a.text].slice(0, 6).join('') + '****';
@@ -68,7 +75,9 @@ export function maskResource(resource: Resource, masks: Set<MaskField>): boolean
   if (!IDENTITY_TYPES.has(resource.resourceType)) return false;
   const r = resource as Resource & IdentityFields;
   if (masks.has('id-number')) {
-    for (const id of r.identifier ?? []) if (id.system === RESIDENT_ID_SYSTEM && id.value) id.value = maskIdNumber(id.value);
+    // Every identity document (ID number, e-health card, passport, insurance number), the same list as encryption at rest.
+    for (const id of r.identifier ?? [])
+      if (id.value && isSensitiveIdentifier(id as Record<string, unknown>)) id.value = maskIdNumber(id.value);
   }
   if (masks.has('phone')) {
     maskTelecom(r.telecom);
