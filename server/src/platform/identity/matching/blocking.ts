@@ -7,7 +7,12 @@
  * - given-birthdate: given-name pinyin (Soundex for Latin names) + birth date — catches surname errors and changes;
  * - name-birthyear: both name parts (order-free) + birth year — catches day/month errors;
  * - name-monthday: both name parts + {month, day} unordered — catches year errors and day/month swaps;
- * - name-place: both name parts + village (or town) of a Chinese address — finds records without a birth date.
+ * - name-place: both name parts + village (or town) of a Chinese address, or the postcode of a Latin one — finds
+ *   records without a birth date;
+ * - name: both name parts only — any birth-date error or a missing date (for small registers; large blocks of
+ *   common names are skipped by maxBlockSize);
+ * - birthdate-place: birth date + place (village, town or postcode) — both name parts wrong or swapped;
+ * - id-halves: first and second half of the identifier separately — a mistyped digit leaves one half intact.
  */
 import type { NameForm, PersonRecord, PreparedRecord } from './prepare.js';
 import { DEFAULT_RULES, type BlockingKeyName, type MatchRules } from './rules.js';
@@ -54,10 +59,30 @@ export function blockingKeys(r: PreparedRecord, type: BlockingKeyName): string[]
     }
     case 'name-place': {
       const n = nameKey(r);
-      const place = r.address?.village ?? r.address?.town;
+      const place = placeOf(r);
       return n && place ? [`${n}|${place}`] : [];
     }
+    case 'name': {
+      const n = nameKey(r);
+      return n ? [n] : [];
+    }
+    case 'birthdate-place': {
+      const place = placeOf(r);
+      return r.birth && place ? [`${r.birth}|${place}`] : [];
+    }
+    case 'id-halves': {
+      const id = r.idNumber;
+      if (!id || id.length < 6) return [];
+      const h = id.length >> 1;
+      return [`<${id.slice(0, h)}`, `>${id.slice(h)}`];
+    }
   }
+}
+
+/** Village or town of a Chinese address, postcode of a Latin one. */
+function placeOf(r: PreparedRecord): string | null {
+  const a = r.address;
+  return a ? (a.village ?? a.town ?? a.postcode) : null;
 }
 
 const BAR = 124; // '|'
@@ -116,8 +141,25 @@ export function blockingHashes(r: PreparedRecord, type: BlockingKeyName, out: nu
     }
     case 'name-place': {
       const n = nameHash(r);
-      const place = r.address?.village ?? r.address?.town;
+      const place = placeOf(r);
       if (n !== null && place) out.push(fnv(fnvChar(n, BAR), place) >>> 0);
+      return;
+    }
+    case 'name': {
+      const n = nameHash(r);
+      if (n !== null) out.push(n >>> 0);
+      return;
+    }
+    case 'birthdate-place': {
+      const place = placeOf(r);
+      if (r.birth && place) out.push(fnv(fnvChar(fnv(FNV_OFFSET, r.birth), BAR), place) >>> 0);
+      return;
+    }
+    case 'id-halves': {
+      const id = r.idNumber;
+      if (!id || id.length < 6) return;
+      const h = id.length >> 1;
+      out.push(fnv(fnvChar(FNV_OFFSET, 60), id, 0, h) >>> 0, fnv(fnvChar(FNV_OFFSET, 62), id, h) >>> 0);
       return;
     }
   }

@@ -50,6 +50,8 @@ export interface AddressForm {
   village: string | null;
   /** Remaining tokens (group, road, house number …; Latin: words), as keys. */
   detail: string[];
+  /** Latin addresses: the postcode (last all-digit word of 4–6 digits), used as the place in blocking; Han: null. */
+  postcode: string | null;
 }
 
 export interface PreparedRecord {
@@ -273,14 +275,18 @@ export function addressForm(address: string | undefined | null): AddressForm | n
     const tail = head.rest + (firstDigit < 0 ? '' : compact.slice(firstDigit));
     const tokens = tail.match(DETAIL);
     const detail = tokens ? tokens.map(tokenKey).filter(Boolean) : (NO_TOKENS as string[]);
-    return head.town || head.village || detail.length ? { han: true, town: head.town, village: head.village, detail } : null;
+    return head.town || head.village || detail.length
+      ? { han: true, town: head.town, village: head.village, detail, postcode: null }
+      : null;
   }
   const words = t
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter(Boolean)
     .map((w) => intern(w));
-  return words.length ? { han: false, town: null, village: null, detail: words } : null;
+  let postcode: string | null = null;
+  for (let i = words.length - 1; i >= 0 && postcode === null; i--) if (/^\d{4,6}$/.test(words[i]!)) postcode = words[i]!;
+  return words.length ? { han: false, town: null, village: null, detail: words, postcode } : null;
 }
 
 const interned = new Map<string, string>();

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import defaultRuleFile from './rules/mpi-rules-2024-07.json' with { type: 'json' };
+import latinRuleFile from './rules/mpi-rules-latin-2026-11.json' with { type: 'json' };
 import { FEATURE_COUNT, FEATURE_LEVELS, FEATURE_NAMES, type FeatureName } from './compare.js';
 
 export type Decision = 'match' | 'review' | 'non-match';
@@ -17,6 +18,9 @@ export const BLOCKING_KEYS = [
   'name-birthyear',
   'name-monthday',
   'name-place',
+  'name',
+  'birthdate-place',
+  'id-halves',
 ] as const;
 export type BlockingKeyName = (typeof BLOCKING_KEYS)[number];
 
@@ -51,7 +55,16 @@ export interface MatchRuleFile {
      * Same birth date, another given name, no shared ID number: twins or same-day siblings, who share surname,
      * address and phone, so the other agreements are no evidence.
      */
-    twins: { enabled: boolean; givenNameLevels: string[]; decision: Decision };
+    twins: {
+      enabled: boolean;
+      givenNameLevels: string[];
+      decision: Decision;
+      /**
+       * ID-number levels that switch the guard off (default ['exact']). Registers whose identifiers are not
+       * checksummed add 'typo': twins have unrelated numbers, not numbers one keystroke apart.
+       */
+      exceptIdNumberLevels?: string[];
+    };
   };
   /** A feature level that limits the decision whatever the weight (e.g. no auto-link when given names differ). */
   caps: {
@@ -80,6 +93,8 @@ export interface MatchRules {
   /** Term-frequency floor per feature (NaN = no adjustment). */
   readonly tfMinU: Float64Array;
   readonly twinGivenLevels: ReadonlySet<number>;
+  /** ID-number levels for which the twin guard does not apply. */
+  readonly twinExceptIdLevels: ReadonlySet<number>;
   readonly caps: readonly CompiledCap[];
   readonly blockingKeys: readonly BlockingKeyName[];
   /** [feature index, feature index, factor] */
@@ -173,6 +188,7 @@ export function compileRules(input: unknown): MatchRules {
     );
   };
   const twinGivenLevels = levelSet('givenName', twins.givenNameLevels, 'guards.twins.givenNameLevels');
+  const twinExceptIdLevels = levelSet('idNumber', twins.exceptIdNumberLevels ?? ['exact'], 'guards.twins.exceptIdNumberLevels');
   if (!Array.isArray(file.caps)) fail('rule file: caps must be an array');
   const caps: CompiledCap[] = file.caps.map((c, i) => {
     const feature = FEATURE_NAMES.indexOf(c?.feature);
@@ -215,6 +231,7 @@ export function compileRules(input: unknown): MatchRules {
     u: us,
     tfMinU,
     twinGivenLevels,
+    twinExceptIdLevels,
     caps,
     blockingKeys: [...b.keys],
     dependencies,
@@ -233,15 +250,17 @@ export function readRuleFile(path: string): MatchRules {
 }
 
 /**
- * Picks the rule set in force on `onDate` (YYYY-MM-DD): the latest effectiveFrom not after it. Throws when none
- * applies yet.
+ * Picks the rule set in force on `onDate` (YYYY-MM-DD): the latest effectiveFrom not after it, among the sets
+ * called `name` when given (one name per data source, e.g. 'yiwang-mpi' for the Chinese resident index,
+ * 'yiwang-mpi-latin' for Latin-script registers). Throws when none applies yet.
  */
-export function selectRules(ruleSets: readonly MatchRules[], onDate: string): MatchRules {
+export function selectRules(ruleSets: readonly MatchRules[], onDate: string, name?: string): MatchRules {
   let best: MatchRules | undefined;
   for (const r of ruleSets) {
+    if (name !== undefined && r.name !== name) continue;
     if (r.effectiveFrom <= onDate && (!best || r.effectiveFrom > best.effectiveFrom)) best = r;
   }
-  if (!best) throw new RuleFileError(`no matching rule set is in force on ${onDate}`);
+  if (!best) throw new RuleFileError(`no matching rule set${name ? ` '${name}'` : ''} is in force on ${onDate}`);
   return best;
 }
 
@@ -263,5 +282,12 @@ export function withParameters(
   return compileRules({ ...file, ...changes, features: file.features });
 }
 
-/** The rule set shipped with Yiwang (rules/mpi-rules-2024-07.json). */
+/** The rule set of the Chinese resident index (rules/mpi-rules-2024-07.json, name 'yiwang-mpi'). */
 export const DEFAULT_RULES: MatchRules = compileRules(defaultRuleFile);
+/**
+ * Rules for Latin-script registers (rules/mpi-rules-latin-2026-11.json, name 'yiwang-mpi-latin'): whole-field
+ * replacements weigh less, a one-keystroke identifier difference switches the twin guard off, more blocking keys.
+ */
+export const LATIN_RULES: MatchRules = compileRules(latinRuleFile);
+/** Every rule set shipped, all names and versions; pick one with selectRules(SHIPPED_RULES, date, name). */
+export const SHIPPED_RULES: readonly MatchRules[] = [DEFAULT_RULES, LATIN_RULES];

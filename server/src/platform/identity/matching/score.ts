@@ -223,7 +223,12 @@ export function scoreLevels(
     return out;
   }
   const twins = file.guards.twins;
-  if (twins.enabled && levels[F.birthDate] === BIRTH_EXACT && rules.twinGivenLevels.has(levels[F.givenName]!) && id !== ID_EXACT) {
+  if (
+    twins.enabled &&
+    levels[F.birthDate] === BIRTH_EXACT &&
+    rules.twinGivenLevels.has(levels[F.givenName]!) &&
+    !rules.twinExceptIdLevels.has(id)
+  ) {
     // Same birth date but another given name: twins or same-day siblings share everything else (surname,
     // address, phone), so the other agreements are not independent evidence.
     out.decision = DECISION_CODE[twins.decision];
