@@ -37,7 +37,10 @@ export function Overview({ patient, items, orgs }: { patient: Patient; items: It
             </Descriptions.Item>
             <Descriptions.Item label={t('identifiers')}>
               {(patient.identifier ?? []).map((i) => (
-                <Tag key={`${i.system}|${i.value}`}>{i.value}</Tag>
+                // Long identifiers (ID number, e-health card) wrap on a 360-px phone instead of widening the page.
+                <Tag key={`${i.system}|${i.value}`} style={{ whiteSpace: 'normal', wordBreak: 'break-all', marginBottom: 4 }}>
+                  {i.value}
+                </Tag>
               ))}
             </Descriptions.Item>
           </Descriptions>
