@@ -45,6 +45,7 @@ Options:
   --key-file PATH       field encryption keys (YIWANG_KEY_FILE; default <data-dir>/field-keys.json)
   --seed N              demo: random seed (default 1; same seed → same county)
   --residents N         demo: number of residents (default 1000)
+  --years N             demo: years of past care per resident (default 1; 5 ≈ 39 resources per resident)
   --today YYYY-MM-DD    demo: reference date of ages and visits (default today in China)
   --force               demo: write the county even if this seed and size are loaded already
 `;
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
       'body-limit': { type: 'string' },
       seed: { type: 'string' },
       residents: { type: 'string' },
+      years: { type: 'string' },
       today: { type: 'string' },
       force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -80,6 +80,8 @@ describe('yiwang demo', () => {
     expect(first.out).toContain(`OAuth2 client`);
     const byType = summaryCounts(first.out);
     expect(byType['Patient']).toBe(200);
+    // Charge items for the encounters (validated and stored like every other resource).
+    expect(byType['ChargeItem']).toBeGreaterThan(byType['Encounter']!);
     expect(Object.values(byType).reduce((a, b) => a + b, 0)).toBe(summaryValue(first.out, 'resources'));
   });
 
@@ -155,9 +157,28 @@ describe('yiwang demo', () => {
     expect(await users(app)).toBe(before.users);
   }, 240_000);
 
+  it('loads more years of care with --years, as a county of its own', async () => {
+    await app?.close();
+    app = undefined;
+    const run = yiwang(['demo', '--data-dir', dataDir, '--residents', '40', '--seed', '5', '--years', '3', '--today', '2026-11-23']);
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toContain('Demo county 南川区 · seed 5 · 40 residents · 3 years of care · today 2026-11-23');
+    const byType = summaryCounts(run.out);
+    expect(byType['Coverage']).toBeGreaterThan(100);
+    expect(summaryValue(run.out, 'resources') / 40).toBeGreaterThan(15);
+    app = await open();
+    const marker = await app.db.query(`SELECT 1 FROM "Basic" WHERE tenant = 'default' AND id = 'yiwang-demo-s5-r40-y3'`);
+    expect(marker.rows).toHaveLength(1);
+  }, 200_000);
+
   it('rejects bad options', () => {
     const bad = yiwang(['demo', '--data-dir', dataDir, '--residents', 'many']);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('--residents must be an integer');
+    for (const years of ['0', '21', 'two']) {
+      const r = yiwang(['demo', '--data-dir', dataDir, '--years', years]);
+      expect(r.code, years).toBe(1);
+      expect(r.err, years).toMatch(/--years must be/);
+    }
   });
 });

@@ -7,11 +7,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Bundle, Condition, Location, Organization, Patient, Resource } from '@medplum/fhirtypes';
+import type { Bundle, ChargeItem, Condition, Encounter, Immunization, Location, Organization, Patient, Resource } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ADDRESS_DIVISION_EXTENSION,
   ADMIN_DIVISION_SYSTEM,
+  CHARGE_ITEMS,
+  CHARGE_ITEM_SYSTEM,
   DEMO_ROLES,
   EHEALTH_CARD_SYSTEM,
   ICD10,
@@ -23,6 +25,7 @@ import {
   generateCounty,
   streamCounty,
   summarize,
+  type ChargeCatalogueItem,
   type DemoCounty,
 } from '../src/demo/index.js';
 import { loadDefinitions } from '../src/platform/fhir/definitions.js';
@@ -270,6 +273,25 @@ describe('demo county (small)', () => {
 describe('demo county: pinned output and streaming', () => {
   const sha256 = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex');
 
+  /** Bundles of `size` entries cut as the generator cuts them: the registries apart, then the rest. */
+  const rebundle = (list: Resource[], size = 500): Bundle[] => {
+    const registry = new Set(['Location', 'Organization', 'Practitioner', 'PractitionerRole']);
+    const cut = (rs: Resource[]) =>
+      Array.from({ length: Math.ceil(rs.length / size) }, (_, i): Bundle => ({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: rs.slice(i * size, (i + 1) * size).map((resource) => ({
+          fullUrl: `urn:uuid:${resource.id}`,
+          resource,
+          request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` },
+        })),
+      }));
+    return [...cut(list.filter((r) => registry.has(r.resourceType))), ...cut(list.filter((r) => !registry.has(r.resourceType)))];
+  };
+
+  /** The county without the charge items (added with `--years`), in bundles cut as before them. */
+  const withoutChargeItems = (bundles: Bundle[]): Bundle[] => rebundle(resources(bundles).filter((r) => r.resourceType !== 'ChargeItem'));
+
   /** The county without what was added after commit 5e75ec5: division Locations, their references, e-health cards. */
   const withoutDivisionsAndCards = (bundles: Bundle[]): Bundle[] =>
     bundles.map((b) => ({
@@ -290,6 +312,7 @@ describe('demo county: pinned output and streaming', () => {
   it('gives the same county for seed 42 as pinned', () => {
     const c = generateCounty({ seed: 42, residents: 300 });
     expect(summarize(c.bundles)).toEqual({
+      ChargeItem: 656,
       Condition: 229,
       Coverage: 300,
       DiagnosticReport: 25,
@@ -305,14 +328,19 @@ describe('demo county: pinned output and streaming', () => {
       Practitioner: 53,
       PractitionerRole: 53,
     });
-    // Pinned deliberately when administrative divisions (58 Locations: county, 34 towns, 23 villages; an
-    // organization-division extension on every Organization; an address-division extension on every resident's
-    // address) and e-health cards (one Patient.identifier each) were added: a change here changes every demo county.
-    expect(sha256(c.bundles)).toBe('f65f8d9580af7be8bf3fb4bd449a1c8027f2feadda33ff7bb3dda35a299ae6b4');
+    // Pinned deliberately again when charge items (656 ChargeItems, one per billable part of each encounter) were
+    // added with `--years`: a change here changes every demo county. Users, residents, ID numbers, institutions
+    // and divisions did not change (the users' hash is the one pinned before).
+    expect(sha256(c.bundles)).toBe('4ce9b2bac6a4470df7d699f83e2fdeee3242da7e75089d4b4505289f79a7d290');
     expect(sha256(c.users)).toBe('98a8d594f91840478b7bb07dbb09fe3d7c8b55aaa18cbd55d4ead8721f02e22a');
-    // The additions draw nothing from the seeded streams (ids and card numbers are digests of seed and code or
-    // resident id), so without them the county is byte for byte that of the single-file generator (commit 5e75ec5).
-    expect(sha256(withoutDivisionsAndCards(c.bundles))).toBe('c63e66b39b53819c0fa82b691c55341257cb5a97c3d58f13ca57679e12996bb2');
+    // Charge items draw nothing from the seeded streams (their ids are digests of seed and encounter), so without
+    // them the county is byte for byte the one pinned when divisions and e-health cards were added ...
+    expect(sha256(withoutChargeItems(c.bundles))).toBe('f65f8d9580af7be8bf3fb4bd449a1c8027f2feadda33ff7bb3dda35a299ae6b4');
+    // ... and, as those additions draw nothing either (ids and card numbers are digests of seed and code or resident
+    // id), without all of them it is that of the single-file generator (commit 5e75ec5).
+    expect(sha256(withoutDivisionsAndCards(withoutChargeItems(c.bundles)))).toBe(
+      'c63e66b39b53819c0fa82b691c55341257cb5a97c3d58f13ca57679e12996bb2',
+    );
   });
 
   it('streams bundles one at a time, and its facts agree with the bundles', () => {
@@ -377,5 +405,129 @@ describe('demo county (2 000 residents): prevalence', () => {
     expect(poor).toBeLessThan(0.08);
     const elderly = patients.filter((p) => age(p.birthDate!, today) >= 65).length / patients.length;
     expect(elderly).toBeGreaterThan(0.15);
+  });
+});
+
+describe('demo county: years of care and charge items', () => {
+  const today = '2026-11-23';
+  const todayMs = Date.parse(today + 'T00:00:00Z');
+  const DAY = 86_400_000;
+  const daysAgo = (dateTime: string) => Math.floor((todayMs - Date.parse(dateTime.slice(0, 10) + 'T00:00:00Z')) / DAY);
+  let one: Resource[];
+  let three: Resource[];
+  let threeCounty: DemoCounty;
+
+  beforeAll(() => {
+    loadDefinitions();
+    one = resources(generateCounty({ seed: 11, residents: 400, today }).bundles);
+    threeCounty = generateCounty({ seed: 11, residents: 400, today, years: 3 });
+    three = resources(threeCounty.bundles);
+  });
+
+  it('only adds to the county of one year: same residents, ID numbers, users, institutions and past year', () => {
+    const byKey = new Map(three.map((r) => [`${r.resourceType}/${r.id}`, JSON.stringify(r)]));
+    for (const r of one) expect(byKey.get(`${r.resourceType}/${r.id}`), `${r.resourceType}/${r.id}`).toBe(JSON.stringify(r));
+    expect(threeCounty.users).toEqual(generateCounty({ seed: 11, residents: 400, today }).users);
+    expect(three.length).toBeGreaterThan(one.length * 2);
+  });
+
+  it('every resource of three years is valid R4 and no reference dangles', () => {
+    for (const r of three) expect(() => validateIncoming(r), `${r.resourceType}/${r.id}`).not.toThrow();
+    const known = new Set(three.map((r) => `${r.resourceType}/${r.id}`));
+    expect(three.flatMap((r) => references(r).filter((ref) => !known.has(ref)))).toEqual([]);
+    const ids = three.map((r) => `${r.resourceType}/${r.id}`);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('spreads the care over the three years before today, never before birth', () => {
+    const births = new Map(ofType<Patient>(three, 'Patient').map((p) => [`Patient/${p.id}`, p.birthDate!]));
+    const encounters = ofType<Encounter>(three, 'Encounter');
+    const ago = encounters.map((e) => daysAgo(e.period!.start!));
+    expect(Math.min(...ago)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...ago)).toBeLessThan(3 * 365);
+    for (const year of [0, 1, 2]) expect(ago.filter((d) => Math.floor(d / 365) === year).length, `year ${year}`).toBeGreaterThan(300);
+    for (const e of encounters) expect(e.period!.start!.slice(0, 10) >= births.get(e.subject!.reference!)!).toBe(true);
+    for (const i of ofType<Immunization>(three, 'Immunization')) {
+      expect(i.occurrenceDateTime!.slice(0, 10) >= births.get(i.patient.reference!)!).toBe(true);
+      expect(daysAgo(i.occurrenceDateTime!)).toBeGreaterThanOrEqual(0);
+    }
+    const coverage = three.filter((r) => r.resourceType === 'Coverage').length;
+    expect(coverage).toBeGreaterThan(400 * 2.9);
+    expect(coverage).toBeLessThanOrEqual(400 * 3);
+  });
+
+  it('follows a chronic patient up every quarter of each of the three years', () => {
+    const followUps = ['高血压患者随访', '糖尿病患者随访'];
+    const longStanding = ofType<Condition>(three, 'Condition').filter(
+      (c) =>
+        ([ICD10.hypertension.code, ICD10.diabetes.code] as string[]).includes(c.code!.coding![0]!.code!) &&
+        daysAgo(c.onsetDateTime!) > 3 * 365 + 90,
+    );
+    const patients = [...new Set(longStanding.map((c) => c.subject.reference!))];
+    expect(patients.length).toBeGreaterThan(20);
+    for (const patient of patients) {
+      const visits = ofType<Encounter>(three, 'Encounter')
+        .filter((e) => e.subject!.reference === patient && followUps.includes(e.type![0]!.text!))
+        .map((e) => daysAgo(e.period!.start!))
+        .sort((a, b) => a - b);
+      for (const year of [0, 1, 2])
+        expect(
+          visits.filter((d) => Math.floor(d / 365) === year),
+          patient,
+        ).toHaveLength(4);
+      for (let i = 1; i < visits.length; i++) {
+        expect(visits[i]! - visits[i - 1]!, patient).toBeGreaterThanOrEqual(14);
+        expect(visits[i]! - visits[i - 1]!, patient).toBeLessThanOrEqual(170);
+      }
+    }
+  });
+
+  it("charges every encounter's billable parts to it, with codes and prices of the catalogue", () => {
+    const catalogue = new Map<string, ChargeCatalogueItem>(Object.values(CHARGE_ITEMS).map((c) => [c.code, c]));
+    const encounters = new Map(ofType<Encounter>(three, 'Encounter').map((e) => [`Encounter/${e.id}`, e]));
+    const charged = new Map<string, number>();
+    for (const ci of ofType<ChargeItem>(three, 'ChargeItem')) {
+      expect(ci.status).toBe('billed');
+      const enc = encounters.get(ci.context!.reference!)!;
+      expect(enc, ci.context!.reference).toBeDefined();
+      charged.set(ci.context!.reference!, (charged.get(ci.context!.reference!) ?? 0) + 1);
+      expect(ci.subject).toEqual(enc.subject);
+      expect(ci.occurrenceDateTime).toBe(enc.period!.start);
+      expect(ci.requestingOrganization).toEqual(enc.serviceProvider);
+      const coding = ci.code.coding![0]!;
+      expect(coding.system).toBe(CHARGE_ITEM_SYSTEM);
+      const item = catalogue.get(coding.code!)!;
+      expect(item, coding.code).toBeDefined();
+      expect(coding.display).toBe(item.display);
+      expect(ci.quantity).toEqual({ value: 1 });
+      expect(ci.priceOverride!.currency).toBe('CNY');
+      if (ci.overrideReason) expect(ci.priceOverride!.value).toBe(0);
+      else expect(ci.priceOverride!.value).toBe(item.price);
+    }
+    for (const ref of encounters.keys()) expect(charged.get(ref), ref).toBeGreaterThanOrEqual(1);
+    // Public health services are free; the rest is paid.
+    const prices = ofType<ChargeItem>(three, 'ChargeItem').map((ci) => ci.priceOverride!.value!);
+    expect(prices.filter((p) => p === 0).length).toBeGreaterThan(100);
+    expect(prices.filter((p) => p > 0).length).toBeGreaterThan(100);
+  });
+
+  it('grows with the years: about 10, 25 and 39 resources per resident for 1, 3 and 5 years', () => {
+    const perResident = (years: number) => {
+      const s = streamCounty({ seed: 5, residents: 1000, today, years });
+      for (const b of s.bundles()) expect(b.entry!.length).toBeLessThanOrEqual(500);
+      return s.facts.resources / 1000;
+    };
+    const [y1, y3, y5] = [perResident(1), perResident(3), perResident(5)];
+    expect(y1).toBeGreaterThan(8);
+    expect(y1).toBeLessThan(12);
+    expect(y3).toBeGreaterThan(y1 + 10);
+    expect(y5).toBeGreaterThan(y3 + 10);
+    expect(y5).toBeGreaterThan(30);
+    expect(y5).toBeLessThan(45);
+  });
+
+  it('rejects a bad number of years', () => {
+    expect(() => generateCounty({ seed: 1, residents: 10, years: 0 })).toThrow(/years/);
+    expect(() => generateCounty({ seed: 1, residents: 10, years: 1.5 })).toThrow(/years/);
   });
 });

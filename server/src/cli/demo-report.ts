@@ -55,7 +55,10 @@ export class DemoProgressBar {
 }
 
 /** The summary table printed after loading (stdout). */
-export function summaryTable(r: LoadDemoResult, o: { seed: number; residents: number; today: string; tenant: string }): string {
+export function summaryTable(
+  r: LoadDemoResult,
+  o: { seed: number; residents: number; years?: number; today: string; tenant: string },
+): string {
   const f = r.facts;
   const rows: [string, string][] = [
     ['institutions', num(f.institutions)],
@@ -76,7 +79,10 @@ export function summaryTable(r: LoadDemoResult, o: { seed: number; residents: nu
   if (r.usersExisting.length) rows.push(['users already there', r.usersExisting.join(', ')]);
   if (r.client) rows.push(['OAuth2 client', `${r.client.clientId}${r.client.created ? ' (created)' : ''}`]);
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
-  const head = `Demo county 南川区 · seed ${o.seed} · ${num(o.residents)} residents · today ${o.today} · tenant '${o.tenant}'`;
+  const years = o.years ?? 1;
+  const head =
+    `Demo county 南川区 · seed ${o.seed} · ${num(o.residents)} residents${years > 1 ? ` · ${years} years of care` : ''} · ` +
+    `today ${o.today} · tenant '${o.tenant}'`;
   const nameWidth = Math.max(...r.users.map((u) => u.username.length)) + 2;
   const users = r.users.map(
     (u) =>

@@ -1,16 +1,22 @@
 /**
- * `yiwang demo [--seed N] [--residents N] [--today YYYY-MM-DD] [--force]` and the demo county of the first start:
+ * `yiwang demo [--seed N] [--residents N] [--years N] [--today YYYY-MM-DD] [--force]` and the demo county of the first start:
  * `yiwang serve` on an empty tenant loads the default county before it listens, unless YIWANG_DEMO=0 (off by default
  * when NODE_ENV is production or test).
  */
 import type { YiwangApp } from '../app.js';
 import { buildApp } from '../app.js';
 import type { Config } from '../config.js';
+import { MAX_YEARS } from '../demo/county.js';
 import { DEMO_PASSWORD, demoMarkers, hasOrganizations, loadDemoCounty, type LoadDemoResult } from '../demo/load.js';
 import { DemoProgressBar, summaryTable } from './demo-report.js';
 
-/** Default size: loads in well under a minute on the embedded PGlite (≈ 7 700 resources, 25–30 s on a busy 2-core machine). */
+/**
+ * Default size: ≈ 9 700 resources with one year of care, which load in about half a minute on the embedded PGlite
+ * (28–30 s measured on a shared 2-core machine; 27 s before charge items; about 70 s when other work keeps both cores busy).
+ */
 export const DEFAULT_DEMO_RESIDENTS = 1000;
+/** Default history depth: the past year of care (`--years 5` gives ≈ 39 resources per resident). */
+export const DEFAULT_DEMO_YEARS = 1;
 export const DEFAULT_DEMO_SEED = 1;
 const MAX_RESIDENTS = 1_000_000;
 
@@ -30,6 +36,7 @@ function integer(name: string, value: string | undefined, fallback: number, max:
 export interface DemoFlags {
   seed?: string;
   residents?: string;
+  years?: string;
   today?: string;
   force?: boolean;
 }
@@ -37,6 +44,7 @@ export interface DemoFlags {
 interface Run {
   seed: number;
   residents: number;
+  years: number;
   today: string;
   force?: boolean;
 }
@@ -59,10 +67,12 @@ export async function runDemoCommand(config: Config, flags: DemoFlags): Promise<
   const run: Run = {
     seed: integer('seed', flags.seed, DEFAULT_DEMO_SEED, 2 ** 31 - 1),
     residents: integer('residents', flags.residents, DEFAULT_DEMO_RESIDENTS, MAX_RESIDENTS),
+    years: integer('years', flags.years, DEFAULT_DEMO_YEARS, MAX_YEARS),
     today: flags.today ?? chinaToday(),
     force: flags.force,
   };
   if (run.residents < 1) throw new Error('--residents must be at least 1');
+  if (run.years < 1) throw new Error('--years must be at least 1');
   if (!/^\d{4}-\d{2}-\d{2}$/.test(run.today) || Number.isNaN(Date.parse(run.today)))
     throw new Error(`--today must be YYYY-MM-DD: '${run.today}'`);
   const yiwang = await buildApp({ ...config, logLevel: 'warn' });
@@ -111,11 +121,12 @@ export async function firstStartDemo(
     seed: interrupted?.seed ?? integer('seed', env['YIWANG_DEMO_SEED'], DEFAULT_DEMO_SEED, 2 ** 31 - 1),
     residents:
       interrupted?.residents ?? Math.max(1, integer('residents', env['YIWANG_DEMO_RESIDENTS'], DEFAULT_DEMO_RESIDENTS, MAX_RESIDENTS)),
+    years: interrupted ? (interrupted.years ?? 1) : Math.max(1, integer('years', env['YIWANG_DEMO_YEARS'], DEFAULT_DEMO_YEARS, MAX_YEARS)),
     today: interrupted?.today ?? chinaToday(),
   };
   log.info(
     `demo county: ${interrupted ? 'finishing the one a previous start left half loaded' : `tenant '${tenant}' is empty, loading`} ` +
-      `(seed ${run.seed}, ${run.residents} residents) before listening; YIWANG_DEMO=0 starts empty`,
+      `(seed ${run.seed}, ${run.residents} residents${run.years > 1 ? `, ${run.years} years` : ''}) before listening; YIWANG_DEMO=0 starts empty`,
   );
   const bar = new DemoProgressBar(run.residents);
   const result = await load(yiwang, tenant, run, bar);

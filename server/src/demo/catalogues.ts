@@ -1,7 +1,8 @@
 /**
  * Small catalogues for the synthetic demo county: the ICD-10 codes it uses (疾病分类与代码国家临床版 2.0, official
- * Chinese names), lab items (LOINC, UCUM units, adult reference ranges), a few drugs, the 2021 national immunisation
- * schedule, and the towns of 南川区 (NBS 2023 codes) so the library works without the shared data directory.
+ * Chinese names), lab items (LOINC, UCUM units, adult reference ranges), a few drugs, medical-service charge items
+ * (收费项目) with prices, the 2021 national immunisation schedule, and the towns of 南川区 (NBS 2023 codes) so the
+ * library works without the shared data directory.
  */
 import { RESIDENT_ID_SYSTEM } from '../platform/identity/empi/person.js';
 
@@ -120,7 +121,52 @@ export const DRUGS: Record<string, Drug> = {
   glimepiride: { code: 'XA10BBG001', display: '格列美脲片 2mg', dosage: '口服，每次2mg，每日1次，早餐前' },
   atorvastatin: { code: 'XC10AAA001', display: '阿托伐他汀钙片 20mg', dosage: '口服，每次20mg，每晚1次' },
   tiotropium: { code: 'XR03BBT001', display: '噻托溴铵粉吸入剂 18μg', dosage: '吸入，每次18μg，每日1次' },
+  // Short courses for acute visits (used by the past years of `--years`).
+  amoxicillin: { code: 'XJ01CAA001', display: '阿莫西林胶囊 0.25g', dosage: '口服，每次0.5g，每日3次，连服5天' },
+  coldTablets: { code: 'XN02BEF001', display: '复方氨酚烷胺片', dosage: '口服，每次1片，每日2次，连服3天' },
+  omeprazole: { code: 'XA02BCA001', display: '奥美拉唑肠溶胶囊 20mg', dosage: '口服，每次20mg，每日1次，早餐前，连服14天' },
+  ibuprofen: { code: 'XM01AEB001', display: '布洛芬缓释胶囊 0.3g', dosage: '口服，每次0.3g，每日2次，疼痛时服' },
 };
+
+/**
+ * Medical-service charge items (医疗服务收费项目) of the county's institutions, for `ChargeItem.code`. Codes are the
+ * platform's own (system `urn:yiwang:charge-item`), not those of the national 医疗服务价格项目规范; names follow it and
+ * prices (CNY per unit) are illustrative of a Chongqing county (public institutions, 2024 levels), not an official
+ * price list. Drugs are charged separately (MedicationRequest), not here.
+ */
+export const CHARGE_ITEM_SYSTEM = 'urn:yiwang:charge-item';
+
+export interface ChargeCatalogueItem {
+  code: string;
+  display: string;
+  /** Price per unit in CNY. */
+  price: number;
+}
+
+export const CHARGE_ITEMS = {
+  registration: { code: 'GH001', display: '挂号费（普通门诊）', price: 1 },
+  generalVillage: { code: 'ZC001', display: '一般诊疗费（村卫生室）', price: 6 },
+  consultationTown: { code: 'ZC002', display: '诊查费（乡镇卫生院普通门诊）', price: 10 },
+  consultationCounty: { code: 'ZC003', display: '诊查费（县级医院普通门诊）', price: 15 },
+  homeVisit: { code: 'ZC004', display: '出诊费', price: 10 },
+  antenatal: { code: 'ZC005', display: '产前检查费', price: 15 },
+  delivery: { code: 'ZY001', display: '住院分娩（单胎顺产，按病种付费）', price: 2800 },
+  elderlyCheck: { code: 'TJ001', display: '老年人健康体检（血常规、血糖、血脂、肝肾功能、心电图）', price: 130 },
+  venepuncture: { code: 'ZL001', display: '静脉采血', price: 3 },
+  injection: { code: 'ZL002', display: '肌肉注射', price: 3 },
+  infusion: { code: 'ZL003', display: '静脉输液（第一组）', price: 10 },
+  bloodRoutine: { code: 'JY001', display: '血常规（血细胞分析）', price: 20 },
+  glucose: { code: 'JY002', display: '血糖测定（空腹）', price: 5 },
+  fingerGlucose: { code: 'JY003', display: '快速血糖测定（指尖血）', price: 5 },
+  hba1c: { code: 'JY004', display: '糖化血红蛋白测定', price: 50 },
+  liver: { code: 'JY005', display: '肝功能（丙氨酸氨基转移酶）', price: 5 },
+  kidney: { code: 'JY006', display: '肾功能（肌酐）', price: 5 },
+  lipids: { code: 'JY007', display: '血脂（总胆固醇、甘油三酯）', price: 10 },
+  ecg: { code: 'JC001', display: '心电图（常规十二导联）', price: 20 },
+  chestDr: { code: 'JC002', display: '胸部DR（正侧位）', price: 80 },
+} as const satisfies Record<string, ChargeCatalogueItem>;
+
+export type ChargeKey = keyof typeof CHARGE_ITEMS;
 
 export interface Vaccine {
   code: string;

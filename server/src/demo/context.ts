@@ -32,10 +32,15 @@ export class CountyContext {
   readonly geo: Geography;
   readonly people: PeopleSampler;
 
-  constructor(options: CountyOptions) {
+  /**
+   * `stream` names an independent pair of streams of the same seed (e.g. the past years of `--years`), so what is
+   * drawn from them leaves the main streams, and with them residents, ID numbers and users, unchanged.
+   */
+  constructor(options: CountyOptions, stream?: string) {
     this.seed = options.seed;
-    this.rng = new Rng(options.seed);
-    this.ids = new Rng(options.seed ^ 0x2545f491);
+    const salt = stream ? createHash('sha256').update(`yiwang-demo:${options.seed}:stream:${stream}`).digest() : undefined;
+    this.rng = new Rng(salt ? salt.readUInt32BE(0) : options.seed);
+    this.ids = new Rng(salt ? salt.readUInt32BE(4) : options.seed ^ 0x2545f491);
     this.today = options.today ?? '2026-11-23';
     if (!/^\d{4}-\d{2}-\d{2}$/.test(this.today)) throw new Error(`today must be YYYY-MM-DD: ${this.today}`);
     this.todayMs = Date.parse(this.today + 'T00:00:00Z');

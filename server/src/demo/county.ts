@@ -2,7 +2,8 @@
  * Synthetic demo county (南川区, Chongqing) as FHIR R4 transaction bundles: its administrative divisions (county →
  * town → village `Location`s), the institution tree of the medical community, staff, residents in households with
  * valid ID numbers, e-health cards and their village's division code, chronic disease care, acute visits, labs, reports,
- * prescriptions, childhood immunisations, pregnancies, poverty households and insurance. Pure and deterministic:
+ * prescriptions, charge items, childhood immunisations, pregnancies, poverty households and insurance, over one or
+ * more years (`years`). Pure and deterministic:
  * the same options give byte-identical output (ids come from the seeded generator, never from the clock).
  *
  * `streamCounty` yields the bundles one at a time and keeps only the registries and the current household in
@@ -12,6 +13,7 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { ICD10 } from './catalogues.js';
 import { Care } from './care.js';
+import { Charges } from './charges.js';
 import { CountyContext } from './context.js';
 import { Registries } from './registries.js';
 import { Residents } from './residents.js';
@@ -43,6 +45,9 @@ export interface CountyStream {
   bundles(): Generator<Bundle, void, undefined>;
 }
 
+/** Most years of past care `years` accepts. */
+export const MAX_YEARS = 20;
+
 const CHRONIC = new Set<string>((['hypertension', 'diabetes', 'copd', 'hyperlipidaemia', 'coronary'] as const).map((k) => ICD10[k].code));
 
 function toBundle(resources: Resource[]): Bundle {
@@ -55,9 +60,10 @@ function toBundle(resources: Resource[]): Bundle {
 }
 
 /** Chronic conditions among freshly generated care resources (for the summary). */
-function chronicCodes(resources: Resource[]): Set<string> {
+function chronicCodes(resources: Resource[], start: number): Set<string> {
   const codes = new Set<string>();
-  for (const r of resources) {
+  for (let i = start; i < resources.length; i++) {
+    const r = resources[i]!;
     if (r.resourceType !== 'Condition' || r.category?.[0]?.coding?.[0]?.code !== 'problem-list-item') continue;
     const code = r.code?.coding?.[0]?.code;
     if (code && CHRONIC.has(code)) codes.add(code);
@@ -68,6 +74,8 @@ function chronicCodes(resources: Resource[]): Set<string> {
 /** The demo county as a stream of bundles (same options → identical bundles and users). */
 export function streamCounty(options: CountyOptions): CountyStream {
   if (!Number.isInteger(options.residents) || options.residents < 1) throw new Error('residents must be a positive integer');
+  const years = options.years ?? 1;
+  if (!Number.isInteger(years) || years < 1 || years > MAX_YEARS) throw new Error(`years must be an integer from 1 to ${MAX_YEARS}`);
   const size = options.bundleSize ?? 500;
   const users: DemoUser[] = [];
   const facts: CountyFacts = {
@@ -99,6 +107,10 @@ export function streamCounty(options: CountyOptions): CountyStream {
 
     const residents = new Residents(ctx, reg.villages);
     const care = new Care(ctx, reg);
+    // The years before the last draw from streams of their own and write to the same list.
+    const past = new Care(new CountyContext(options, 'past-years'), reg);
+    past.out = care.out;
+    const charges = new Charges(ctx, reg);
     let residentUserDone = false;
     while (facts.residents < options.residents) {
       const h = residents.household();
@@ -109,8 +121,10 @@ export function streamCounty(options: CountyOptions): CountyStream {
         care.out.push(residents.patient(m, h));
         care.coverage(m, h);
         if (h.poverty) care.povertyFlag(m);
-        care.careFor(m, h);
-        const chronic = chronicCodes(care.out.slice(start));
+        const profile = care.careFor(m, h);
+        if (years > 1) past.pastYears(m, h, profile, years);
+        charges.addFor(care.out, start);
+        const chronic = chronicCodes(care.out, start);
         if (chronic.size) facts.chronicPatients++;
         if (chronic.has(ICD10.hypertension.code)) facts.hypertension++;
         if (chronic.has(ICD10.diabetes.code)) facts.diabetes++;

@@ -2,7 +2,7 @@
  * Loads the demo county into a tenant through the record store: transaction bundles of PUTs (so validation, the
  * access hooks and every write hook run as for any client), then the demo users and an OAuth2 system client.
  *
- * A marker resource (`Basic/yiwang-demo-s<seed>-r<residents>`) says which county was loaded and whether loading
+ * A marker resource (`Basic/yiwang-demo-s<seed>-r<residents>[-y<years>]`) says which county was loaded and whether loading
  * finished: a second run with the same seed and size finds it and writes nothing; an interrupted run left it at
  * `loading` and is simply run again (PUTs by id are idempotent).
  */
@@ -61,7 +61,8 @@ export interface DemoTarget {
 const REGISTRY_TYPES = new Set(['Location', 'Organization', 'Practitioner', 'PractitionerRole']);
 const isRegistry = (b: Bundle) => (b.entry ?? []).every((e) => REGISTRY_TYPES.has(e.resource?.resourceType ?? ''));
 
-const markerId = (o: CountyOptions) => `${MARKER_PREFIX}s${o.seed}-r${o.residents}`;
+/** `yiwang-demo-s<seed>-r<residents>`, with `-y<years>` for more than one year of care (a different county). */
+const markerId = (o: CountyOptions) => `${MARKER_PREFIX}s${o.seed}-r${o.residents}${(o.years ?? 1) > 1 ? `-y${o.years}` : ''}`;
 
 /** The marker of a county (exported for tests that simulate an interrupted load). */
 export function demoMarker(o: CountyOptions, status: 'loading' | 'complete', facts?: CountyFacts): Basic {
@@ -78,6 +79,7 @@ export function demoMarker(o: CountyOptions, status: 'loading' | 'complete', fac
           ext('seed', { valueInteger: o.seed }),
           ext('residents', { valueInteger: o.residents }),
           ext('today', { valueDate: o.today ?? '2026-11-23' }),
+          ...((o.years ?? 1) > 1 ? [ext('years', { valueInteger: o.years })] : []),
           ext('status', { valueCode: status }),
           ...(facts ? [ext('resources', { valueInteger: facts.resources })] : []),
         ],
@@ -93,6 +95,7 @@ export interface DemoMarker {
   seed?: number;
   residents?: number;
   today?: string;
+  years?: number;
 }
 
 export async function demoMarkers(db: Queryable, tenant: string): Promise<DemoMarker[]> {
@@ -114,6 +117,7 @@ export async function demoMarkers(db: Queryable, tenant: string): Promise<DemoMa
       seed: part('seed')?.valueInteger,
       residents: part('residents')?.valueInteger,
       today: part('today')?.valueDate,
+      years: part('years')?.valueInteger ?? (basic ? 1 : undefined),
     };
   });
 }

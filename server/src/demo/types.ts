@@ -10,6 +10,12 @@ export interface CountyOptions {
   today?: string;
   /** County geography (e.g. `loadGeography(sharedDataDir)`); default: the built-in 南川区 towns. */
   geography?: Geography;
+  /**
+   * Years of past care per resident (default 1: the past year). Each year before the last adds insurance, chronic
+   * follow-ups, health checks, acute visits and their charge items, drawn from streams of their own: residents, ID
+   * numbers, users, institutions, divisions and the past year's care are those of `years: 1`.
+   */
+  years?: number;
   /** Maximum entries per bundle (default 500). */
   bundleSize?: number;
 }
