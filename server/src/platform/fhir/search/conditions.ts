@@ -143,7 +143,9 @@ function uriCondition(ctx: ConditionContext, col: string, p: ParsedParam): strin
 function stringCondition(ctx: ConditionContext, param: ParamColumn, p: ParsedParam): string {
   let match: string;
   if (p.modifier === 'exact') {
-    match = `s.exact = ANY(${ctx.params.add(p.values)}::text[])`;
+    // Every row's value is its exact text normalised, so this equality is implied — and lets the b-tree find the rows.
+    const normalised = ctx.params.add(p.values.map(normalizeString));
+    match = `s.value COLLATE "C" = ANY(${normalised}::text[]) AND s.exact = ANY(${ctx.params.add(p.values)}::text[])`;
   } else if (p.modifier === 'contains') {
     match = or(p.values.map((v) => `s.value LIKE ${ctx.params.add('%' + escapeLike(normalizeString(v)) + '%')}`));
   } else if (!p.modifier) {
