@@ -54,10 +54,16 @@ export async function horizontalOverflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
 
-/** With E2E_SCREENSHOTS=1: a full-page screenshot into e2e/screenshots/tmp/ (for looking at the pages). */
-export async function shot(page: Page, name: string): Promise<void> {
+/**
+ * With E2E_SCREENSHOTS=1: a screenshot into e2e/screenshots/tmp/ (for looking at the pages; the README shows copies
+ * from docs/screenshots/). Full page unless `fullPage: false` (long pages: only the viewport). Waits for charts
+ * and table fades to finish first.
+ */
+export async function shot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   if (process.env['E2E_SCREENSHOTS'] !== '1') return;
   const dir = join(import.meta.dirname, 'screenshots', 'tmp');
   mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+  await page.waitForLoadState('networkidle');
+  await page.waitForTimeout(1200);
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: options.fullPage ?? true });
 }

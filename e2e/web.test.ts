@@ -1,11 +1,13 @@
 /**
  * The web app in a real browser against the real server with the demo county: village doctor (workbench, search by
- * name and ID number and e-health card, 360° view and its load time, break-glass), manager (masking), resident (own
- * record only, access log), administrator (users, institutions, audit, break-glass report), a 360-px phone, and an
- * expired session.
+ * name, pinyin, ID number and e-health card, 360° view with data from several institutions and its load time,
+ * break-glass), manager (masking), resident (own record only, access log), administrator (users, institutions,
+ * audit, break-glass report), a 360-px phone, an expired session, and bad input (wrong password, server down, a
+ * resident with no data, unknown links) answered with clear Chinese messages.
  */
 import type { Page } from 'playwright-core';
 import { totpCode } from '../server/src/platform/auth/totp.js';
+import { canonical, surnameReading } from '../server/src/platform/identity/matching/pinyin.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { horizontalOverflow, launch, shot, signIn, type Browser } from './browser.js';
 import { Api, buildWebApp, DEMO_PASSWORD, EHEALTH_CARD_SYSTEM, enrichResident, startServer, type RunningServer } from './server.js';
@@ -15,6 +17,7 @@ let browser: Browser;
 let big: { id: string; name: string; idNumber: string; card: string; resources: number };
 let residentPatientId: string;
 let doctorOrg: string;
+let emptyPatientId: string;
 const startedAt = Date.now();
 
 async function newPage(): Promise<Page> {
@@ -40,6 +43,19 @@ beforeAll(async () => {
   p.identifier.push({ system: EHEALTH_CARD_SYSTEM, value: card });
   await admin.json(`/fhir/R4/Patient/${p.id}`, { method: 'PUT', body: p });
   const resources = await enrichResident(admin, p.id, [doctor.organizationId!, township, hospital]);
+  // A resident of the village with nothing recorded yet (the 360° view must say so, not crash).
+  emptyPatientId = (
+    await admin.json<{ id: string }>('/fhir/R4/Patient', {
+      method: 'POST',
+      body: {
+        resourceType: 'Patient',
+        name: [{ text: '林空档', family: '林', given: ['空档'] }],
+        gender: 'female',
+        birthDate: '1990-05-01',
+        managingOrganization: { reference: `Organization/${doctorOrg}` },
+      },
+    })
+  ).id;
   big = { id: p.id, name: p.name[0].text ?? p.name[0].family + p.name[0].given.join(''), idNumber: p.identifier[0].value, card, resources };
   browser = await launch();
   console.log(
@@ -106,6 +122,16 @@ describe('web app in Chromium', () => {
     expect(await page.getByTestId('search-results').textContent()).toContain(big.idNumber);
     await searchFor(page, big.card);
     expect(await page.getByTestId('search-results').textContent()).toContain(big.name);
+    // Pinyin (Latin letters → name-pinyin=, offered in the CapabilityStatement): full pinyin and initials.
+    const chars = [...big.name];
+    const full = [surnameReading(chars[0]!), ...chars.slice(1).map(canonical)];
+    for (const typed of [full.join(''), full.map((x) => x[0]).join('')]) {
+      const sent = page.waitForRequest((r) => r.url().includes('/fhir/R4/Patient?') && r.url().includes('name-pinyin='));
+      await searchFor(page, typed);
+      expect(new URL((await sent).url()).searchParams.get('name-pinyin')).toBe(typed);
+      await page.getByTestId('search-results').locator(`a[href="/patients/${big.id}"]`).waitFor();
+    }
+    await shot(page, 'search-pinyin');
     // Load time of the 360° view: from the click in the result list until the timeline is rendered; three times
     // (search, open), the median asserted — the machine is shared, single runs vary.
     const times: number[] = [];
@@ -131,9 +157,15 @@ describe('web app in Chromium', () => {
     console.log(`360° view by URL (cold page load incl. the app): ${Date.now() - f0} ms`);
 
     expect(await page.getByTestId('id-number').textContent()).toBe(big.idNumber);
-    await shot(page, 'patient-360');
+    await shot(page, 'patient-360', { fullPage: false });
     const first = page.getByTestId('timeline').locator('.timeline-item').first();
     expect(await first.locator('.source').textContent()).toMatch(/卫生|医院|社区/);
+    // Data from more than one institution (village clinic, township centre, county hospital) in one record.
+    const sources = new Set(await page.getByTestId('timeline').locator('.timeline-item .source').allTextContents());
+    expect(sources.size, [...sources].join(' | ')).toBeGreaterThanOrEqual(2);
+    await page.getByTestId('filter-org').click();
+    await page.locator('.ant-select-dropdown .ant-select-item-option').nth(1).waitFor();
+    await page.keyboard.press('Escape');
     await page.getByRole('tab', { name: /检验/ }).click();
     await page.locator('.trend-card canvas').first().waitFor();
     expect(await page.locator('.trend-card').count()).toBeGreaterThanOrEqual(6);
@@ -166,6 +198,7 @@ describe('web app in Chromium', () => {
     const cell = await page.getByTestId('search-results').locator('.id-number').first().textContent();
     expect(cell).toMatch(/^\d{4}\*+\w{4}$/);
     expect(cell).not.toBe(big.idNumber);
+    await shot(page, 'manager-search-masked');
     await page.getByTestId('search-results').locator(`a[href="/patients/${big.id}"]`).click();
     await page.getByTestId('timeline').waitFor();
     expect(await page.getByTestId('id-number').textContent()).toContain('*');
@@ -213,6 +246,7 @@ describe('web app in Chromium', () => {
     await page.locator('input#audit-patient').fill(big.id);
     await page.getByTestId('audit-search').click();
     await page.getByTestId('audit-rows').getByText('village.doctor').first().waitFor();
+    await shot(page, 'audit', { fullPage: false });
 
     await page.goto(`${server.base}/manage/break-glass`);
     await page.getByTestId('break-glass-rows').getByText('患者昏迷送至本院，急需查看既往病史').first().waitFor();
@@ -235,7 +269,7 @@ describe('web app in Chromium', () => {
     await page.goto(`${server.base}/patients/${big.id}`);
     await page.getByTestId('timeline').locator('.timeline-item').first().waitFor();
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
-    await shot(page, 'phone-360');
+    await shot(page, 'phone-360', { fullPage: false });
     await page.getByRole('button', { name: 'menu' }).click();
     await page.getByTestId('nav').last().getByText('工作台').waitFor();
     await page.close();
@@ -276,6 +310,50 @@ describe('web app in Chromium', () => {
       expect(failed, username).toEqual([]);
       await page.close();
     }
+  });
+
+  it('bad input: wrong password, server down, a resident with no data, unknown links — clear messages in Chinese', async () => {
+    const page = await newPage();
+    await page.goto(`${server.base}/login`);
+    await page.locator('input#username').fill('village.doctor');
+    await page.locator('input#password').fill('wrong-password');
+    await page.getByTestId('login-submit').click();
+    expect(await page.getByTestId('login-error').textContent()).toContain('用户名或密码错误');
+
+    await signIn(page, server.base, 'village.doctor', DEMO_PASSWORD);
+    // A resident with nothing recorded: the view opens, each section says 暂无数据.
+    await page.goto(`${server.base}/patients/${emptyPatientId}`);
+    await page.getByTestId('patient-name').getByText('林空档').waitFor();
+    await page.getByTestId('timeline').locator('.ant-empty-description', { hasText: '暂无数据' }).waitFor();
+    expect(await page.getByTestId('problems').textContent()).toContain('暂无数据');
+    await page.getByRole('tab', { name: /检验/ }).click();
+    await page.getByTestId('labs').locator('.ant-empty-description', { hasText: '暂无数据' }).waitFor();
+    await shot(page, 'patient-360-empty');
+
+    // Unknown links: an app path and a resident id that does not exist.
+    await page.goto(`${server.base}/no/such/page`);
+    await page.getByTestId('page-not-found').getByText('页面不存在').waitFor();
+    await page.getByRole('link', { name: '返回工作台' }).click();
+    await page.getByTestId('village-residents').waitFor();
+    await page.goto(`${server.base}/patients/00000000-0000-0000-0000-000000000000`);
+    await page.getByTestId('patient-not-found').getByText('未找到该居民').waitFor();
+    await page.getByTestId('back-link').click();
+    await page.getByPlaceholder('姓名 / 拼音 / 身份证号 / 电子健康卡 / 手机号').waitFor();
+
+    // Server down: no API request gets an answer. In the app, and on a fresh page load (the signed-in user).
+    await page.route(/\/(fhir|auth|api)\//, (r) => r.abort('connectionrefused'));
+    const box = page.getByPlaceholder('姓名 / 拼音 / 身份证号 / 电子健康卡 / 手机号');
+    await box.fill(big.name);
+    await box.press('Enter');
+    expect(await page.getByTestId('error-alert').textContent()).toContain('无法连接服务器');
+    await page.getByTestId('retry').waitFor();
+    await page.goto(`${server.base}/patients/${big.id}`);
+    expect(await page.getByTestId('error-page').textContent()).toContain('无法连接服务器');
+    await shot(page, 'server-down');
+    await page.unroute(/\/(fhir|auth|api)\//);
+    await page.getByTestId('retry').click();
+    await page.getByTestId('timeline').locator('.timeline-item').first().waitFor();
+    await page.close();
   });
 
   it('an expired session returns to the login page with a message; English is switchable', async () => {

@@ -11,6 +11,8 @@ import { useI18n } from './i18n';
 import { AppLayout } from './components/AppLayout';
 import { LoginPage } from './pages/Login';
 import { Workbench } from './pages/Workbench';
+import NotFound from './pages/NotFound';
+import { ErrorPage } from './components/ErrorAlert';
 
 const PatientSearch = lazy(() => import('./pages/PatientSearch'));
 const Patient360 = lazy(() => import('./pages/patient/Patient360'));
@@ -25,8 +27,9 @@ function MyRecord() {
 }
 
 function Protected({ children }: { children: ReactNode }) {
-  const { me, loading } = useAuth();
+  const { me, loading, error, retry } = useAuth();
   if (loading) return <Spin style={{ margin: 48 }} />;
+  if (!me && error) return <ErrorPage error={error} onRetry={retry} />;
   if (!me) return <Navigate to="/login" replace />;
   return <AppLayout>{children}</AppLayout>;
 }
@@ -53,7 +56,7 @@ export function App() {
             <Route path="/manage/institutions" element={page(<Institutions />)} />
             <Route path="/manage/audit" element={page(<Audit />)} />
             <Route path="/manage/break-glass" element={page(<BreakGlassReport />)} />
-            <Route path="*" element={<Navigate to="/" replace />} />
+            <Route path="*" element={page(<NotFound />)} />
           </Routes>
         </AuthProvider>
       </AntApp>

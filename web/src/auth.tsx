@@ -17,6 +17,9 @@ export interface Me {
 interface Auth {
   me: Me | undefined;
   loading: boolean;
+  /** Why the signed-in user could not be loaded (a session that is no longer valid expires instead). */
+  error: unknown;
+  retry(): void;
   login(username: string, password: string, totp?: string): Promise<void>;
   logout(): Promise<void>;
   has(...roles: string[]): boolean;
@@ -61,6 +64,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const value: Auth = {
     me,
     loading: signedIn && meQuery.isLoading,
+    error: signedIn ? meQuery.error : null,
+    retry: () => void meQuery.refetch(),
     login,
     logout,
     has: (...roles) => !!me?.roles.some((r) => roles.includes(r)),

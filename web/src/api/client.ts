@@ -17,6 +17,9 @@ export interface TokenResponse {
   expires_in: number;
 }
 
+/** Status of an ApiError when the server could not be reached at all (network down, server stopped). */
+export const UNREACHABLE = 0;
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -100,6 +103,16 @@ function messageOf(body: unknown, status: number): string {
   return `HTTP ${status}`;
 }
 
+/** fetch, with "no answer at all" turned into ApiError(UNREACHABLE) (the app shows "无法连接服务器"). */
+async function reach(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, init);
+  } catch (e) {
+    if (init.signal?.aborted) throw e;
+    throw new ApiError(UNREACHABLE, undefined, 'server unreachable');
+  }
+}
+
 /** A JSON request to the API; throws ApiError for every non-2xx answer. */
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
   if (session && session.expiresAt - Date.now() < 10_000) await refresh();
@@ -108,7 +121,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     if (session) headers.authorization = `Bearer ${session.access}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.breakGlass) headers['x-break-glass-reason'] = encodeURIComponent(options.breakGlass);
-    return fetch(path, {
+    return reach(path, {
       method: options.method ?? 'GET',
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
@@ -134,7 +147,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
 }
 
 export async function login(username: string, password: string, totp?: string): Promise<void> {
-  const res = await fetch('/auth/login', {
+  const res = await reach('/auth/login', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password, ...(totp ? { totp } : {}) }),

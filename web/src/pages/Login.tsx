@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { Alert, Button, Card, Form, Input, Typography } from 'antd';
 import { Navigate, useNavigate, useSearchParams } from 'react-router-dom';
-import { ApiError } from '../api/client';
+import { ApiError, UNREACHABLE } from '../api/client';
 import { useAuth } from '../auth';
 import { useI18n } from '../i18n';
 
@@ -29,7 +29,8 @@ export function LoginPage() {
       navigate('/', { replace: true });
     } catch (e) {
       if (e instanceof ApiError && (e.body as { error?: string })?.error === 'totp_required') setNeedTotp(true);
-      else setError(e instanceof ApiError && e.status < 500 ? t('loginFailed') : t('error'));
+      else if (e instanceof ApiError && e.status === UNREACHABLE) setError(t('serverDown'));
+      else setError(e instanceof ApiError && e.status < 500 ? t('loginFailed') : t('serverError'));
     } finally {
       setBusy(false);
     }

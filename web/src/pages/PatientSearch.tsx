@@ -3,7 +3,7 @@
  * ID number, e-health card (typed, pasted or scanned from its QR code) or phone. The server masks and audits.
  */
 import { useCallback, useState } from 'react';
-import { Alert, Button, Card, Input, Select, Space, Typography } from 'antd';
+import { Button, Card, Input, Select, Space, Typography } from 'antd';
 import { ScanOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'react-router-dom';
@@ -14,6 +14,7 @@ import { PatientTable } from '../components/PatientTable';
 import { QrScanner } from '../components/QrScanner';
 import { usePatientSearchParams } from '../hooks';
 import { useI18n } from '../i18n';
+import { ErrorAlert } from '../components/ErrorAlert';
 
 export default function PatientSearch() {
   const { t } = useI18n();
@@ -61,7 +62,7 @@ export default function PatientSearch() {
         />
         <Button icon={<ScanOutlined />} onClick={() => setScanning(true)} aria-label={t('scanQr')} />
       </Space.Compact>
-      {result.error && <Alert type="error" message={(result.error as Error).message} />}
+      {result.error && <ErrorAlert error={result.error} onRetry={() => void result.refetch()} />}
       {q && result.data && (
         <Typography.Paragraph type="secondary" data-testid="search-total">
           {t('total')} {result.data.total ?? patients.length}

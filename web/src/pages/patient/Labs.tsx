@@ -1,6 +1,6 @@
 /** Lab results and vital signs by code: latest value, reference range, abnormal flag and a trend chart. */
 import { useMemo, useState } from 'react';
-import { Card, Col, Row, Segmented, Typography } from 'antd';
+import { Card, Col, Empty, Row, Segmented } from 'antd';
 import type { Observation, Organization } from '../../api/types';
 import { codeText } from '../../api/format';
 import { EChart } from '../../components/EChart';
@@ -89,7 +89,7 @@ export function Labs({ items, orgs }: { items: Item[]; orgs?: Map<string, Organi
           { value: 'trend', label: t('trend') },
           { value: 'table', label: t('table') },
         ]}
-        style={{ marginBottom: 12 }}
+        style={{ marginBottom: 12, display: 'flex', width: 'fit-content' }}
       />
       {view === 'table' ? (
         <ItemTable items={items} orgs={orgs} />
@@ -102,7 +102,7 @@ export function Labs({ items, orgs }: { items: Item[]; orgs?: Map<string, Organi
           ))}
         </Row>
       ) : (
-        <Typography.Text type="secondary">{t('noData')}</Typography.Text>
+        <Empty description={t('noData')} />
       )}
     </div>
   );

@@ -36,6 +36,7 @@ export function Overview({ patient, items, orgs }: { patient: Patient; items: It
               <Source orgId={refId(patient.managingOrganization, 'Organization')} orgs={orgs} />
             </Descriptions.Item>
             <Descriptions.Item label={t('identifiers')}>
+              {!patient.identifier?.length && '—'}
               {(patient.identifier ?? []).map((i) => (
                 // Long identifiers (ID number, e-health card) wrap on a 360-px phone instead of widening the page.
                 <Tag key={`${i.system}|${i.value}`} style={{ whiteSpace: 'normal', wordBreak: 'break-all', marginBottom: 4 }}>

@@ -4,7 +4,7 @@
  * filtered by type, institution and period; 'who accessed this record' for the resident and administrators.
  */
 import { useEffect, useMemo, useState } from 'react';
-import { Alert, Card, DatePicker, Select, Space, Spin, Tabs, Tag, Typography } from 'antd';
+import { Card, DatePicker, Select, Space, Spin, Tabs, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { useParams } from 'react-router-dom';
 import type { Dayjs } from 'dayjs';
@@ -15,6 +15,7 @@ import { nameOf } from '../../api/format';
 import { useAuth } from '../../auth';
 import { useOrganizations } from '../../hooks';
 import { useI18n } from '../../i18n';
+import { ErrorAlert } from '../../components/ErrorAlert';
 import { AccessLog } from './AccessLog';
 import { NotFoundWithBreakGlass } from './BreakGlass';
 import { ItemTable } from './ItemTable';
@@ -62,7 +63,7 @@ export default function Patient360() {
     const e = patient.error;
     if (e instanceof ApiError && (e.status === 404 || e.status === 410 || e.status === 403))
       return <NotFoundWithBreakGlass canBreakGlass={has(...BREAK_GLASS_ROLES) && !reason} onReason={setReason} />;
-    return <Alert type="error" message={(e as Error).message} />;
+    return <ErrorAlert error={e} onRetry={() => void patient.refetch()} />;
   }
   const p = patient.data!;
   const own = me?.patientId === id;
@@ -117,7 +118,7 @@ export default function Patient360() {
         {record.isLoading ? (
           <Spin />
         ) : record.error ? (
-          <Alert type="error" message={(record.error as Error).message} />
+          <ErrorAlert error={record.error} onRetry={() => void record.refetch()} />
         ) : (
           <Tabs
             items={[
