@@ -487,31 +487,9 @@ export class Care {
   private pastPregnancy(p: Person, v: VillageInfo, townDoctor: string, deliveryDaysAgo: number, horizon: number): void {
     const weeks = this.ctx.rng.between(37, 41);
     const startDaysAgo = deliveryDaysAgo + weeks * 7;
-    const episodeId = this.ctx.uuid();
-    this.out.push({
-      resourceType: 'EpisodeOfCare',
-      id: episodeId,
-      status: 'finished',
-      type: [{ coding: [{ system: 'urn:yiwang:episode-type', code: 'pregnancy', display: '孕产妇健康管理' }] }],
-      patient: this.ctx.ref('Patient', p.id),
-      managingOrganization: this.ctx.ref('Organization', v.townCentreId),
-      period: {
-        start: this.ctx.date(this.ctx.todayMs - startDaysAgo * DAY),
-        end: this.ctx.date(this.ctx.todayMs - Math.max(0, deliveryDaysAgo - 42) * DAY),
-      },
-      careManager: this.ctx.ref('Practitioner', townDoctor),
-    });
-    const conditionId = this.ctx.uuid();
-    this.out.push({
-      resourceType: 'Condition',
-      id: conditionId,
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'resolved' }] },
-      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
-      code: { coding: [{ system: ICD10_SYSTEM, code: ICD10.pregnancy.code, display: ICD10.pregnancy.display }] },
-      subject: this.ctx.ref('Patient', p.id),
-      onsetDateTime: this.ctx.date(this.ctx.todayMs - startDaysAgo * DAY),
-      abatementDateTime: this.ctx.date(this.ctx.todayMs - deliveryDaysAgo * DAY),
+    const { episodeId, conditionId } = this.pregnancyRecords(p, v, townDoctor, this.ctx.todayMs - startDaysAgo * DAY, {
+      episodeEndMs: this.ctx.todayMs - Math.max(0, deliveryDaysAgo - 42) * DAY,
+      deliveryMs: this.ctx.todayMs - deliveryDaysAgo * DAY,
     });
     const visit = (daysAgo: number, reason: string, orgId: string, practitionerId: string, cls?: string) => {
       const [enc, when] = this.encounter(p, orgId, practitionerId, daysAgo, reason, cls);
@@ -570,31 +548,49 @@ export class Care {
     }
   }
 
-  private pregnancy(p: Person, v: VillageInfo, townDoctor: string): void {
-    const weeks = this.ctx.rng.between(8, 38);
-    const startMs = this.ctx.todayMs - weeks * 7 * DAY;
+  /**
+   * The township centre's pregnancy episode (孕产妇健康管理) and the pregnancy on the problem list; `ended` closes both
+   * (the episode 42 days after delivery, the condition at delivery).
+   */
+  private pregnancyRecords(
+    p: Person,
+    v: VillageInfo,
+    townDoctor: string,
+    startMs: number,
+    ended?: { episodeEndMs: number; deliveryMs: number },
+  ): { episodeId: string; conditionId: string } {
     const episodeId = this.ctx.uuid();
     this.out.push({
       resourceType: 'EpisodeOfCare',
       id: episodeId,
-      status: 'active',
+      status: ended ? 'finished' : 'active',
       type: [{ coding: [{ system: 'urn:yiwang:episode-type', code: 'pregnancy', display: '孕产妇健康管理' }] }],
       patient: this.ctx.ref('Patient', p.id),
       managingOrganization: this.ctx.ref('Organization', v.townCentreId),
-      period: { start: this.ctx.date(startMs) },
+      period: { start: this.ctx.date(startMs), ...(ended ? { end: this.ctx.date(ended.episodeEndMs) } : {}) },
       careManager: this.ctx.ref('Practitioner', townDoctor),
     });
     const conditionId = this.ctx.uuid();
     this.out.push({
       resourceType: 'Condition',
       id: conditionId,
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      clinicalStatus: {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: ended ? 'resolved' : 'active' }],
+      },
       verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
       category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
       code: { coding: [{ system: ICD10_SYSTEM, code: ICD10.pregnancy.code, display: ICD10.pregnancy.display }] },
       subject: this.ctx.ref('Patient', p.id),
       onsetDateTime: this.ctx.date(startMs),
+      ...(ended ? { abatementDateTime: this.ctx.date(ended.deliveryMs) } : {}),
     });
+    return { episodeId, conditionId };
+  }
+
+  private pregnancy(p: Person, v: VillageInfo, townDoctor: string): void {
+    const weeks = this.ctx.rng.between(8, 38);
+    const startMs = this.ctx.todayMs - weeks * 7 * DAY;
+    const { episodeId, conditionId } = this.pregnancyRecords(p, v, townDoctor, startMs);
     // Checks done so far: first before 13 weeks, then at 16–20, 21–24, 28–36, 37–40.
     for (const atWeek of [11, 18, 23, 32, 38]) {
       if (atWeek > weeks) break;
