@@ -97,13 +97,44 @@ describe.each(ENGINES)('SM2 signatures (%s)', (engine) => {
     expect((await doctor.get('DiagnosticReport/r1/$sign')).statusCode).toBe(400);
   });
 
+  it('retires a signer key: old signatures still verify, the next signature uses a new key', async () => {
+    // A report of its own: r1's stored history was tampered with above.
+    const report = {
+      resourceType: 'DiagnosticReport',
+      id: 'r3',
+      status: 'final',
+      code: { text: '心电图' },
+      subject: { reference: 'Patient/p1' },
+    };
+    expect((await admin.request('PUT', 'DiagnosticReport/r3', report)).statusCode).toBe(201);
+    const before = (await doctor.request('POST', 'DiagnosticReport/r3/$sign')).json();
+    const json = { 'content-type': 'application/json' };
+    const bad = await admin.request('POST', '/admin/signing-keys/retire', JSON.stringify({ signer: 'Organization/H' }), json);
+    expect(bad.statusCode).toBe(400);
+    expect(
+      (await doctor.request('POST', '/admin/signing-keys/retire', JSON.stringify({ signer: 'Practitioner/dr-he' }), json)).statusCode,
+    ).toBe(403);
+    const retired = await admin.request('POST', '/admin/signing-keys/retire', JSON.stringify({ signer: 'Practitioner/dr-he' }), json);
+    expect(retired.json()).toEqual({ signer: 'Practitioner/dr-he', retired: 1 });
+    const after = (await doctor.request('POST', 'DiagnosticReport/r3/$sign')).json();
+    const keyOf = (prov: any) => prov.signature[0].extension[0].valueString;
+    expect(keyOf(after)).not.toBe(keyOf(before));
+    const verified = await doctor.get('DiagnosticReport/r3/$verify-signature');
+    const byProvenance = (id: string) =>
+      signatures(verified).find((s: any) => part(s, 'provenance').valueReference.reference === `Provenance/${id}`);
+    expect(part(byProvenance(before.id), 'valid').valueBoolean).toBe(true);
+    expect(part(byProvenance(after.id), 'valid').valueBoolean).toBe(true);
+  });
+
   it('keeps private keys encrypted at rest', async () => {
     const rows = await admin.yiwang.db.query<{ private_key: string; public_key: string }>(
       'SELECT private_key, public_key FROM signing_key WHERE tenant = $1',
       [admin.tenant],
     );
-    expect(rows.rows).toHaveLength(1);
-    expect(rows.rows[0]!.private_key).toMatch(/^v1:/);
-    expect(rows.rows[0]!.public_key).toMatch(/^04[0-9a-f]{128}$/);
+    expect(rows.rows).toHaveLength(2); // the retired key and its successor
+    for (const row of rows.rows) {
+      expect(row.private_key).toMatch(/^v1:/);
+      expect(row.public_key).toMatch(/^04[0-9a-f]{128}$/);
+    }
   });
 });

@@ -33,12 +33,6 @@ export class AccessResolver {
     return policyInForce(now.toISOString(), this.options.policies);
   }
 
-  /** May these roles use break-glass under the policy in force? */
-  mayBreakGlass(roles: string[], now?: Date): boolean {
-    const policy = this.policy(now);
-    return roles.some((r) => policy.roles[r]?.breakGlass);
-  }
-
   async filterFor(request: AccessRequest): Promise<AccessFilter> {
     const { principal } = request;
     const now = request.now ?? new Date();

@@ -12,6 +12,7 @@
  *   GET    /admin/audit?patient=&user=&action=&from=&to=&count=&cursor=
  *   GET    /admin/audit/export?…           NDJSON of FHIR AuditEvents
  *   GET    /admin/audit/verify             the SM3 hash chain of the county
+ *   POST   /admin/signing-keys/retire      {signer: 'Practitioner/x'}   retire an SM2 signing key
  *   GET    /admin/break-glass?from=&to=    break-glass accesses (紧急授权报告)
  *   GET    /me/access-log                  a resident: who accessed my record (谁查看了我的档案)
  */
@@ -22,6 +23,7 @@ import { ACCESS_ACTIONS, SECURITY_ACTIONS, type AuditAction, type AuditFilter } 
 import { principalOf, requireRole } from '../auth/guard.js';
 import { PasswordPolicyError } from '../auth/password.js';
 import { ROLES } from '../auth/roles.js';
+import { retireKey } from '../signature/keys.js';
 import {
   createUser,
   disableUser,
@@ -178,6 +180,17 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     scope.get('/admin/audit/verify', adminOnly, async (request) => {
       await audit.flush();
       return audit.verify(principalOf(request).tenant);
+    });
+
+    // A practitioner's SM2 key is retired (lost device, staff leaving): old signatures still verify, the next one gets a new key.
+    scope.post('/admin/signing-keys/retire', adminOnly, async (request) => {
+      const signer = body(request).signer;
+      if (typeof signer !== 'string' || !/^Practitioner\/[A-Za-z0-9\-.]{1,64}$/.test(signer)) {
+        throw new BadRequest("'signer' must be a Practitioner reference (Practitioner/<id>)");
+      }
+      const retired = await retireKey(db, principalOf(request).tenant, signer);
+      if (retired) deps.onChange?.(request, `signing key of ${signer} retired`);
+      return { signer, retired };
     });
 
     scope.get('/admin/break-glass', adminOnly, async (request) => {
