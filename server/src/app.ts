@@ -37,6 +37,15 @@ import { BulkRunner } from './platform/bulk/runner.js';
 import { protectDatabase, type FieldProtection } from './platform/protect/index.js';
 import { registerHl7Interface, type Hl7Service } from './platform/exchange/hl7v2/server.js';
 import { registerWebRoutes } from './platform/web/routes.js';
+import { systemClock, type Clock } from './platform/clock.js';
+import { EventDispatcher } from './platform/events/dispatcher.js';
+import { createEventTransport } from './platform/events/transport.js';
+import { Scheduler } from './platform/scheduler/scheduler.js';
+import { LoggingChannel, Notifier } from './platform/notify/notifier.js';
+import { registerInboxRoutes } from './platform/notify/routes.js';
+import { WorkflowEngine } from './platform/workflow/engine.js';
+import type { ModuleContext } from './platform/module.js';
+import { MODULE_LIST } from './modules/index.js';
 
 export interface YiwangApp {
   app: FastifyInstance;
@@ -58,6 +67,16 @@ export interface YiwangApp {
   fieldKeys: FieldProtection;
   /** The HL7 v2 receiver (POST /hl7/v2, message log; `yiwang serve` puts the MLLP listener in front of it). */
   hl7: Hl7Service;
+  /** The platform clock (a ManualClock in tests that move time). */
+  clock: Clock;
+  /** Committed writes → module handlers (transactional outbox; in process or through NATS JetStream). */
+  events: EventDispatcher;
+  /** Timed jobs (escalations, reminders) that survive restarts. */
+  scheduler: Scheduler;
+  /** Inbox, live push and outbound channels. */
+  notifier: Notifier;
+  /** Workflows as data: tasks, transitions, due times, escalation, worklists. */
+  workflows: WorkflowEngine;
   close(): Promise<void>;
 }
 
@@ -82,7 +101,16 @@ export interface RouteInfo {
   public: boolean;
 }
 
-export async function buildApp(config: Config, options: { logger?: boolean } = {}): Promise<YiwangApp> {
+export interface BuildOptions {
+  logger?: boolean;
+  /** The platform clock; tests pass a ManualClock to move time. */
+  clock?: Clock;
+  /** Start the event dispatcher and the scheduler's background loops (default true; tests may drive them by hand). */
+  background?: boolean;
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<YiwangApp> {
+  const clock = options.clock ?? systemClock;
   loadDefinitions();
   addResourceCheck('Patient', checkResidentIdNumbers);
   for (const type of ['Patient', 'Person', 'RelatedPerson']) addResourceCheck(type, rejectMaskedValues);
@@ -236,6 +264,50 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
         detail: `HL7 v2 message ${entry.id} (raw text)`,
       }),
   });
+  // Events (transactional outbox → handlers), timed jobs, notifications and workflows: what modules build on.
+  const logError = (message: string, err?: unknown) => app.log.error({ err }, message);
+  const events = new EventDispatcher(db, {
+    repositoryFor: systemRepository,
+    log: logError,
+    transport: await createEventTransport(config, logError),
+  });
+  const scheduler = new Scheduler(db, { clock, repositoryFor: systemRepository, log: logError });
+  const notifier = new Notifier(db, clock, logError);
+  notifier.addChannel(new LoggingChannel((m) => app.log.info(m)));
+  await registerInboxRoutes(app, notifier);
+  const workflows = new WorkflowEngine({ db, clock, scheduler, notifier, log: logError });
+  const moduleContext: ModuleContext = {
+    db,
+    config,
+    clock,
+    log: app.log,
+    systemRepository,
+    repositoryFor,
+    present,
+    auditAccess: (request, entry) => {
+      const patients = entry.patients?.length ? entry.patients : [undefined];
+      for (const patient of patients) {
+        audit.record({
+          ...actorOf(request),
+          action: entry.action,
+          resources: entry.resources,
+          patientId: patient?.replace(/^Patient\//, ''),
+          detail: entry.detail,
+        });
+      }
+    },
+    events,
+    scheduler,
+    notifier,
+    workflows,
+    audit,
+  };
+  await workflows.register(app, moduleContext);
+  for (const module of MODULE_LIST) await module.register(app, moduleContext);
+  if (options.background !== false) {
+    await events.start();
+    scheduler.start();
+  }
   // The web app (web/dist) at / and the module list its navigation comes from (GET /api/modules).
   await registerWebRoutes(app);
   // Resume jobs a previous run left unfinished.
@@ -277,10 +349,17 @@ export async function buildApp(config: Config, options: { logger?: boolean } = {
     routes,
     fieldKeys,
     hl7,
+    clock,
+    events,
+    scheduler,
+    notifier,
+    workflows,
     async close() {
       ready = false;
       clearInterval(purgeAudit);
       clearInterval(watchPolicy);
+      await scheduler.stop();
+      await events.stop();
       await bulk.stop();
       await app.close();
       await audit.close();

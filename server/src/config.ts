@@ -29,6 +29,10 @@ export interface Config {
   fieldKeys?: string;
   /** Days the audit trail keeps rows (YIWANG_AUDIT_RETENTION_DAYS, default and minimum 180 = 6 months). */
   auditRetentionDays: number;
+  /** Where events travel between the outbox and the handlers: 'in-process' (default) or 'nats' (JetStream). */
+  eventsTransport: 'in-process' | 'nats';
+  /** NATS server(s) for the 'nats' transport (YIWANG_NATS_URL, default nats://127.0.0.1:4222). */
+  natsUrl: string;
   /** Tests only: take the tenant from the X-Test-Tenant header so each test has its own data. Never set in production. */
   testTenantHeader: boolean;
 }
@@ -68,8 +72,16 @@ export function loadConfig(flags: Record<string, string | boolean | undefined> =
     keyFile: str('key-file', 'YIWANG_KEY_FILE'),
     fieldKeys: env.YIWANG_FIELD_KEYS || undefined,
     auditRetentionDays,
+    eventsTransport: parseTransport(str('events-transport', 'YIWANG_EVENTS_TRANSPORT')),
+    natsUrl: str('nats-url', 'YIWANG_NATS_URL') ?? 'nats://127.0.0.1:4222',
     testTenantHeader: env.YIWANG_TEST_TENANT_HEADER === '1' && env.NODE_ENV !== 'production',
   };
+}
+
+function parseTransport(value: string | undefined): Config['eventsTransport'] {
+  if (value === undefined || value === 'in-process') return 'in-process';
+  if (value === 'nats') return 'nats';
+  throw new Error(`YIWANG_EVENTS_TRANSPORT must be 'in-process' or 'nats' (got '${value}')`);
 }
 
 function parseIdentifierSystems(text: string | undefined): Record<string, string> {

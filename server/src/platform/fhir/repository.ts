@@ -16,6 +16,7 @@ import { pgTimestampToIso, SqlParams } from './sql.js';
 import { protectionFor, type FieldProtection } from '../protect/protection.js';
 import { assertResourceType, assertValidId, validateIncoming } from './validate.js';
 import { runWriteHooks } from './write-hooks.js';
+import { appendOutboxEvents, outboxSignal } from '../events/outbox.js';
 
 export interface RepositoryContext {
   tenant: string;
@@ -83,12 +84,15 @@ export class Repository {
   /** Runs `fn` with a repository bound to one database transaction (or this one, if already inside one). */
   async withTransaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     if (!this.database) return fn(this);
-    return this.database.transaction(async (tx) => {
+    const result = await this.database.transaction(async (tx) => {
       const repo = new Repository(tx, { ...this.ctx, protection: this.protection });
       const result = await fn(repo);
       await repo.flush();
       return result;
     });
+    // Committed: the events it appended can be delivered now rather than at the dispatcher's next poll.
+    outboxSignal.notify();
+    return result;
   }
 
   /** Writes buffered new resources; called before any read so a transaction sees its own writes. */
@@ -97,6 +101,11 @@ export class Repository {
     const pending = this.pending;
     this.pending = new Map();
     for (const [type, rows] of pending) await insertRows(this.db, modelFor(type), this.tenant, rows);
+    // The events of these creates, in the same transaction (transactional outbox).
+    const events = [...pending].flatMap(([resourceType, rows]) =>
+      rows.map((r) => ({ resourceType, id: r.id, version: r.version, action: 'create' as const, at: r.lastUpdated })),
+    );
+    await appendOutboxEvents(this.db, this.tenant, events);
   }
 
   async query<T>(sql: string, params: unknown[], options?: QueryOptions): Promise<T[]> {
@@ -208,6 +217,8 @@ export class Repository {
       } else {
         await insertRows(repo.db, model, repo.tenant, [row]);
       }
+      const action = existing ? ('update' as const) : ('create' as const);
+      await appendOutboxEvents(repo.db, repo.tenant, [{ resourceType, id, version, action, at: row.lastUpdated }]);
       await runWriteHooks(repo, { resourceType, id, action: existing ? 'update' : 'create', resource: stored });
       return { resource: stored, outcome: existing ? ('updated' as const) : ('created' as const) };
     });
@@ -259,6 +270,7 @@ export class Repository {
         content: JSON.stringify(tombstone),
         extracted: null,
       });
+      await appendOutboxEvents(repo.db, repo.tenant, [{ resourceType, id, version, action: 'delete', at: tombstone.meta?.lastUpdated }]);
       await runWriteHooks(repo, { resourceType, id, action: 'delete' });
     });
   }

@@ -1,0 +1,7 @@
+/**
+ * The product's modules, in the order they are registered. Each lives in its own folder and talks to the others only
+ * through FHIR resources and events (docs/architecture.md).
+ */
+import type { YiwangModule } from '../platform/module.js';
+
+export const MODULE_LIST: readonly YiwangModule[] = [];
