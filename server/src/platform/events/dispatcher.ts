@@ -122,16 +122,22 @@ export class EventDispatcher implements EventBus {
     await this.transport.close?.();
   }
 
-  /** Every event committed before the call is offered to every handler at least once (failures go to retry). */
+  /**
+   * Resolves when every event committed before the call was offered to every handler at least once (failures are
+   * then waiting for retry), by whichever process claimed it: several processes may share one PostgreSQL outbox.
+   */
   async drain(timeoutMs = 30_000): Promise<void> {
     const until = Date.now() + timeoutMs;
+    const top = (await this.db.query<{ m: string | null }>('SELECT max(seq)::text AS m FROM event_outbox')).rows[0]?.m;
     for (;;) {
       await this.pumping?.catch(() => undefined);
-      const n = await this.pump();
+      await this.pump();
+      const left =
+        top === null || top === undefined ? 0 : (await this.db.query('SELECT 1 FROM event_outbox WHERE seq <= $1 LIMIT 1', [top])).rowCount;
       const idle = (await this.transport.idle?.()) ?? true;
-      if (n === 0 && idle) return;
+      if (left === 0 && idle) return;
       if (Date.now() > until) throw new Error(`events not drained within ${timeoutMs} ms`);
-      if (n === 0) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 10));
     }
   }
 
@@ -219,7 +225,16 @@ export class EventDispatcher implements EventBus {
          VALUES ($1, $2, $3, $4, $5, $6, now() + ($7 || ' milliseconds')::interval, $8, now())
          ON CONFLICT (handler, seq) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,
            next_attempt_at = EXCLUDED.next_attempt_at, last_error = EXCLUDED.last_error, updated_at = now(), claimed_until = NULL`,
-        [handler.name, event.seq, event.tenant, JSON.stringify(event), dead ? 'dead' : 'retry', attempt, String(delay), message.slice(0, 2000)],
+        [
+          handler.name,
+          event.seq,
+          event.tenant,
+          JSON.stringify(event),
+          dead ? 'dead' : 'retry',
+          attempt,
+          String(delay),
+          message.slice(0, 2000),
+        ],
       );
     }
   }
