@@ -150,9 +150,11 @@ export class EventDispatcher implements EventBus {
           WHERE (handler, seq) IN (
             SELECT handler, seq FROM event_delivery
              WHERE status = 'retry' AND next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
+               AND handler = ANY($2::text[])
              ORDER BY next_attempt_at LIMIT 100 FOR UPDATE SKIP LOCKED)
         RETURNING handler, seq, event, attempts`,
-        [String(claimMs)],
+        // Only this process's handlers: claiming another's retries would hold them and keep drain() busy forever.
+        [String(claimMs), [...this.handlers.keys()]],
       )
     ).rows;
     for (const row of rows) {
@@ -162,7 +164,7 @@ export class EventDispatcher implements EventBus {
         await this.db.query('UPDATE event_delivery SET claimed_until = NULL WHERE handler = $1 AND seq = $2', [row.handler, row.seq]);
         continue;
       }
-      await this.attempt(handler, event, row.attempts + 1);
+      await this.attempt(handler, event, row.attempts + 1, true);
     }
     return rows.length;
   }
@@ -184,11 +186,11 @@ export class EventDispatcher implements EventBus {
   }
 
   /** Gives a dead letter a fresh set of attempts (after the cause was fixed). */
-  async retryDeadLetter(handler: string, seq: string): Promise<boolean> {
+  async retryDeadLetter(handler: string, seq: string, tenant?: string): Promise<boolean> {
     const r = await this.db.query(
       `UPDATE event_delivery SET status = 'retry', attempts = 0, next_attempt_at = now(), claimed_until = NULL
-        WHERE handler = $1 AND seq = $2 AND status = 'dead'`,
-      [handler, seq],
+        WHERE handler = $1 AND seq = $2 AND status = 'dead' AND ($3::text IS NULL OR tenant = $3)`,
+      [handler, seq, tenant ?? null],
     );
     this.kick();
     return r.rowCount > 0;
@@ -206,11 +208,13 @@ export class EventDispatcher implements EventBus {
   }
 
   /** One delivery attempt; a failure is recorded for retry (or as a dead letter), never thrown. */
-  private async attempt(handler: EventHandler, event: ResourceEvent, attempt: number): Promise<void> {
+  private async attempt(handler: EventHandler, event: ResourceEvent, attempt: number, recorded = false): Promise<void> {
     try {
       await handler.handle(event, { repository: this.options.repositoryFor(event.tenant), attempt });
       this.stats.delivered++;
-      if (attempt > 1) await this.db.query('DELETE FROM event_delivery WHERE handler = $1 AND seq = $2', [handler.name, event.seq]);
+      // A retried dead letter starts again at attempt 1: its row must go too, or it would be offered again forever.
+      if (attempt > 1 || recorded)
+        await this.db.query('DELETE FROM event_delivery WHERE handler = $1 AND seq = $2', [handler.name, event.seq]);
     } catch (err) {
       this.stats.failed++;
       const max = handler.maxAttempts ?? 8;
