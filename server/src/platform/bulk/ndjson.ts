@@ -10,6 +10,7 @@ import type { OperationOutcome, OperationOutcomeIssue, Resource } from '@medplum
 import { FhirError } from '../fhir/outcomes.js';
 import { modelFor, type Repository } from '../fhir/repository.js';
 import { depthOf, MAX_DEPTH, validateIncoming } from '../fhir/validate.js';
+import { withDeferredLinking } from '../identity/empi/batch.js';
 
 export interface NdjsonLine {
   line: number;
@@ -82,8 +83,15 @@ export function parseLines(lines: NdjsonLine[], expectedType?: string): { good: 
   return { good, errors };
 }
 
-/** Writes validated resources in `tx`: ids update-or-create, creates buffered into multi-row INSERTs. */
+/**
+ * Writes validated resources in `tx`: ids update-or-create, creates buffered into multi-row INSERTs. The resident
+ * index links the Patients among them in one batch at the end, in the same transaction (identity/empi/batch.ts).
+ */
 export async function writeResources(tx: Repository, resources: Resource[]): Promise<void> {
+  await withDeferredLinking(tx, () => writeEach(tx, resources));
+}
+
+async function writeEach(tx: Repository, resources: Resource[]): Promise<void> {
   const existing = new Map<string, Set<string>>();
   const byType = new Map<string, string[]>();
   for (const r of resources) if (r.id) byType.set(r.resourceType, [...(byType.get(r.resourceType) ?? []), r.id]);

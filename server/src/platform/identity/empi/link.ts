@@ -10,6 +10,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import type { Repository } from '../../fhir/repository.js';
 import type { WriteEvent } from '../../fhir/write-hooks.js';
+import { deferLinking } from './batch.js';
 import { findCandidates, isRetired, rulesOn, validResidentId, type ScoredCandidate } from './candidates.js';
 import { queueReviews, withdrawReviews } from './reviews.js';
 import { moveLinks, savePerson, systemRepo, unlink, type Assurance } from './store.js';
@@ -21,6 +22,8 @@ const ID_LOCK = 4_242_006;
 const MAX_REVIEWS_PER_WRITE = 5;
 
 export async function onPatientWrite(repo: Repository, event: WriteEvent): Promise<void> {
+  // A bulk load links its Patients in batches (batch.ts), at the end of each chunk in the same transaction.
+  if (deferLinking(event)) return;
   // Earlier records of the same transaction bundle are still buffered: write them so the searches see them.
   await repo.flush();
   const sys = systemRepo(repo);
