@@ -104,7 +104,7 @@ describe('web app served by the API server', () => {
     const own = (await resident.json<{ modules: { nav: { path: string }[] }[] }>('/api/modules')).modules.flatMap((m) =>
       m.nav.map((e) => e.path),
     );
-    expect(own).toEqual(['/', '/my-record']);
+    expect(own).toEqual(['/', '/my-record', '/inbox']);
   });
 });
 

@@ -38,6 +38,13 @@ const RECORD_READERS = [
   ROLES.admin,
 ];
 
+/** Who works on tasks (worklist): clinicians and the other staff that tasks are addressed to. */
+const STAFF = [...CLINICAL, ROLES.pharmacist, ROLES.cdcOfficer, ROLES.schoolDoctor, ROLES.manager];
+/** Who sends and receives referrals (双向转诊): village clinics, township centres, county hospitals. */
+const REFERRERS = [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist];
+/** Who orders tests and therefore receives critical values; the manager sees the timeliness indicator. */
+const CV_ROLES = [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager];
+
 export const MODULES: readonly ModuleInfo[] = [
   {
     id: 'platform',
@@ -46,6 +53,18 @@ export const MODULES: readonly ModuleInfo[] = [
       { path: '/', label: { zh: '工作台', en: 'Workbench' }, roles: ['*'], icon: 'HomeOutlined' },
       { path: '/patients', label: { zh: '居民查询', en: 'Residents' }, roles: RECORD_READERS, icon: 'SearchOutlined' },
       { path: '/my-record', label: { zh: '我的健康档案', en: 'My record' }, roles: [ROLES.resident], icon: 'IdcardOutlined' },
+    ],
+  },
+  {
+    // Hand-offs between institutions: the worklist and inbox of the workflow engine and notifier (platform), two-way
+    // referral (modules/referral) and critical values (modules/critical-values).
+    id: 'collaboration',
+    name: { zh: '医疗协同', en: 'Care coordination' },
+    nav: [
+      { path: '/tasks', label: { zh: '待办', en: 'Worklist' }, roles: STAFF, icon: 'CarryOutOutlined' },
+      { path: '/inbox', label: { zh: '消息', en: 'Inbox' }, roles: ['*'], icon: 'BellOutlined' },
+      { path: '/referrals', label: { zh: '转诊', en: 'Referrals' }, roles: REFERRERS, icon: 'SwapOutlined' },
+      { path: '/critical-values', label: { zh: '危急值', en: 'Critical values' }, roles: CV_ROLES, icon: 'WarningOutlined' },
     ],
   },
   {

@@ -13,6 +13,7 @@ import { LoginPage } from './pages/Login';
 import { Workbench } from './pages/Workbench';
 import NotFound from './pages/NotFound';
 import { ErrorPage } from './components/ErrorAlert';
+import { LiveProvider } from './notify/LiveProvider';
 
 const PatientSearch = lazy(() => import('./pages/PatientSearch'));
 const Patient360 = lazy(() => import('./pages/patient/Patient360'));
@@ -20,6 +21,14 @@ const Users = lazy(() => import('./pages/admin/Users'));
 const Institutions = lazy(() => import('./pages/admin/Institutions'));
 const Audit = lazy(() => import('./pages/admin/Audit'));
 const BreakGlassReport = lazy(() => import('./pages/admin/BreakGlassReport'));
+const Inbox = lazy(() => import('./pages/inbox/Inbox'));
+const Worklist = lazy(() => import('./pages/tasks/Worklist'));
+const TaskDetail = lazy(() => import('./pages/tasks/TaskDetail'));
+const Referrals = lazy(() => import('./pages/referral/Referrals'));
+const NewReferral = lazy(() => import('./pages/referral/NewReferral'));
+const ReferralDetail = lazy(() => import('./pages/referral/ReferralDetail'));
+const CriticalValues = lazy(() => import('./pages/critical-values/CriticalValues'));
+const CriticalValueDetail = lazy(() => import('./pages/critical-values/CriticalValueDetail'));
 
 function MyRecord() {
   const { me } = useAuth();
@@ -46,18 +55,28 @@ export function App() {
     <ConfigProvider locale={lang === 'zh' ? zhCN : enUS} theme={{ token: { colorPrimary: '#1677ff' } }}>
       <AntApp>
         <AuthProvider>
-          <Routes>
-            <Route path="/login" element={<LoginPage />} />
-            <Route path="/" element={page(<Workbench />)} />
-            <Route path="/patients" element={page(<PatientSearch />)} />
-            <Route path="/patients/:id" element={page(<Patient360 />)} />
-            <Route path="/my-record" element={page(<MyRecord />)} />
-            <Route path="/manage/users" element={page(<Users />)} />
-            <Route path="/manage/institutions" element={page(<Institutions />)} />
-            <Route path="/manage/audit" element={page(<Audit />)} />
-            <Route path="/manage/break-glass" element={page(<BreakGlassReport />)} />
-            <Route path="*" element={page(<NotFound />)} />
-          </Routes>
+          <LiveProvider>
+            <Routes>
+              <Route path="/login" element={<LoginPage />} />
+              <Route path="/" element={page(<Workbench />)} />
+              <Route path="/patients" element={page(<PatientSearch />)} />
+              <Route path="/patients/:id" element={page(<Patient360 />)} />
+              <Route path="/my-record" element={page(<MyRecord />)} />
+              <Route path="/manage/users" element={page(<Users />)} />
+              <Route path="/manage/institutions" element={page(<Institutions />)} />
+              <Route path="/manage/audit" element={page(<Audit />)} />
+              <Route path="/manage/break-glass" element={page(<BreakGlassReport />)} />
+              <Route path="/inbox" element={page(<Inbox />)} />
+              <Route path="/tasks" element={page(<Worklist />)} />
+              <Route path="/tasks/:id" element={page(<TaskDetail />)} />
+              <Route path="/referrals" element={page(<Referrals />)} />
+              <Route path="/referrals/new" element={page(<NewReferral />)} />
+              <Route path="/referrals/:id" element={page(<ReferralDetail />)} />
+              <Route path="/critical-values" element={page(<CriticalValues />)} />
+              <Route path="/critical-values/:taskId" element={page(<CriticalValueDetail />)} />
+              <Route path="*" element={page(<NotFound />)} />
+            </Routes>
+          </LiveProvider>
         </AuthProvider>
       </AntApp>
     </ConfigProvider>

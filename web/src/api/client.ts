@@ -146,6 +146,36 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   return body as T;
 }
 
+/**
+ * A raw authenticated GET (the caller reads the body): for the Server-Sent Events stream, which needs the bearer
+ * token in a header (EventSource cannot send one), and for files such as a PDF. 401 → one refresh, then "expired".
+ */
+export async function authorizedFetch(path: string, signal?: AbortSignal, accept = '*/*'): Promise<Response> {
+  if (session && session.expiresAt - Date.now() < 10_000) await refresh();
+  const send = () =>
+    reach(path, {
+      headers: { accept, ...(session ? { authorization: `Bearer ${session.access}` } : {}) },
+      signal,
+      cache: 'no-store',
+    });
+  let res = await send();
+  if (res.status === 401 && session) {
+    if (await refresh()) res = await send();
+    if (res.status === 401) expire();
+  }
+  if (!res.ok) {
+    const text = await res.text().catch(() => '');
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON
+    }
+    throw new ApiError(res.status, body, messageOf(body, res.status));
+  }
+  return res;
+}
+
 export async function login(username: string, password: string, totp?: string): Promise<void> {
   const res = await reach('/auth/login', {
     method: 'POST',

@@ -68,3 +68,12 @@ export function centreRoles(o: Organization): string[] {
 export function genderText(g: string | undefined, t: (k: 'male' | 'female') => string): string {
   return g === 'male' ? t('male') : g === 'female' ? t('female') : (g ?? '—');
 }
+
+/** Local date and time to the minute, e.g. 2026-12-05 09:14. */
+export function dateTime(iso: string | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}

@@ -1,30 +1,43 @@
-/** The frame: navigation built from GET /api/modules, language switch, sign-out; a drawer menu on phones. */
+/**
+ * The frame: navigation built from GET /api/modules, the inbox bell, language switch, sign-out; a drawer menu on
+ * phones; the critical-value banner above every page while one addressed to the user is not acknowledged.
+ */
 import { useState, type ReactNode } from 'react';
 import { Button, Drawer, Grid, Layout, Menu, Space, Typography } from 'antd';
 import {
   AlertOutlined,
   ApartmentOutlined,
   AuditOutlined,
+  BellOutlined,
+  CarryOutOutlined,
   HomeOutlined,
   IdcardOutlined,
   MenuOutlined,
   SearchOutlined,
+  SwapOutlined,
   TeamOutlined,
+  WarningOutlined,
 } from '@ant-design/icons';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth';
 import { useModules } from '../hooks';
 import { useI18n } from '../i18n';
+import { InboxBell } from '../notify/InboxBell';
+import { CriticalValueAlert } from '../critical-values/CriticalValueAlert';
 
 /** Icons a module may name for its nav entries (a small set, so the bundle does not hold every icon). */
 const ICONS: Record<string, ReactNode> = {
   AlertOutlined: <AlertOutlined />,
   ApartmentOutlined: <ApartmentOutlined />,
   AuditOutlined: <AuditOutlined />,
+  BellOutlined: <BellOutlined />,
+  CarryOutOutlined: <CarryOutOutlined />,
   HomeOutlined: <HomeOutlined />,
   IdcardOutlined: <IdcardOutlined />,
   SearchOutlined: <SearchOutlined />,
+  SwapOutlined: <SwapOutlined />,
   TeamOutlined: <TeamOutlined />,
+  WarningOutlined: <WarningOutlined />,
 };
 
 const iconOf = (name: string | undefined): ReactNode => (name ? ICONS[name] : null);
@@ -83,6 +96,7 @@ export function AppLayout({ children }: { children: ReactNode }) {
             {mobile ? '一网' : ''} {me?.username} · {me?.roles.map(roleName).join('、')}
           </Typography.Text>
           <Space size={4}>
+            <InboxBell />
             <Button size="small" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')} data-testid="lang">
               {t('language')}
             </Button>
@@ -91,6 +105,7 @@ export function AppLayout({ children }: { children: ReactNode }) {
             </Button>
           </Space>
         </Layout.Header>
+        <CriticalValueAlert />
         <Layout.Content style={{ padding: mobile ? 8 : 16, minWidth: 0 }}>{children}</Layout.Content>
       </Layout>
       {mobile && (

@@ -9,13 +9,7 @@ import { useI18n } from '../i18n';
 export function useErrorText(): (e: unknown) => string {
   const { t } = useI18n();
   return (e) =>
-    e instanceof ApiError
-      ? e.status === UNREACHABLE
-        ? t('serverDown')
-        : e.status >= 500
-          ? t('serverError')
-          : e.message
-      : t('error');
+    e instanceof ApiError ? (e.status === UNREACHABLE ? t('serverDown') : e.status >= 500 ? t('serverError') : e.message) : t('error');
 }
 
 export function ErrorAlert({ error, onRetry }: { error: unknown; onRetry?: () => void }) {

@@ -1,4 +1,5 @@
-/** Village doctor (乡村医生): the residents of the village and the chronic-disease patients due for follow-up. */
+/** Village doctor (乡村医生): critical values and tasks first, then the residents of the village and the
+ *  chronic-disease patients due for follow-up. */
 import { Card, Space } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { resources, search } from '../api/fhir';
@@ -7,6 +8,8 @@ import { useAuth } from '../auth';
 import { PatientTable } from '../components/PatientTable';
 import { useI18n } from '../i18n';
 import { Counts } from './common';
+import { CriticalValuePanel } from './CriticalValuePanel';
+import { WorklistPanel } from './WorklistPanel';
 
 export function VillageBench() {
   const { t } = useI18n();
@@ -36,6 +39,8 @@ export function VillageBench() {
   ];
   return (
     <Space direction="vertical" style={{ width: '100%' }}>
+      <CriticalValuePanel />
+      <WorklistPanel view="mine" title="myTasks" testId="bench-tasks" />
       <Counts
         specs={[
           { label: 'villageResidents', type: 'Patient', params: { organization: org } },

@@ -1,0 +1,148 @@
+/** One referral: resident, direction, institutions, reason, diagnoses, summary, attachments, slot, follow-up plan,
+ *  state and history; the actions the caller may take; the printable form (PDF). */
+import { App, Button, Card, Descriptions, Result, Space, Spin, Tag, Timeline, Typography } from 'antd';
+import { PrinterOutlined } from '@ant-design/icons';
+import { useQuery } from '@tanstack/react-query';
+import { Link, useParams } from 'react-router-dom';
+import { ApiError } from '../../api/client';
+import { dateTime } from '../../api/format';
+import { useAuth } from '../../auth';
+import { ErrorAlert, useErrorText } from '../../components/ErrorAlert';
+import { useI18n } from '../../i18n';
+import { getReferral, openForm, partyName, planText, type Referral } from '../../referral/api';
+import { DirectionTag, StateTag, UrgencyTag } from '../../referral/labels';
+import { ReferralActions } from '../../referral/ReferralActions';
+import { useActionLabel } from '../../tasks/TransitionButtons';
+
+function attachmentText(a: Referral['attachments'] extends (infer U)[] | undefined ? U : never): string {
+  return typeof a === 'string' ? a : partyName(a);
+}
+
+export default function ReferralDetail() {
+  const { id = '' } = useParams();
+  const { t, pick } = useI18n();
+  const { me } = useAuth();
+  const { message } = App.useApp();
+  const errorText = useErrorText();
+  const label = useActionLabel();
+  const q = useQuery({ queryKey: ['referrals', 'detail', id], queryFn: () => getReferral(id) });
+  if (q.isLoading) return <Spin style={{ margin: 48 }} />;
+  if (q.error instanceof ApiError && q.error.status === 404)
+    return (
+      <Result
+        status="404"
+        title={t('referralNotFound')}
+        extra={<Link to="/referrals">{t('backToReferrals')}</Link>}
+        data-testid="referral-not-found"
+      />
+    );
+  if (q.error || !q.data) return <ErrorAlert error={q.error} onRetry={() => void q.refetch()} />;
+  const r = q.data;
+  const own = `Organization/${me?.organizationId ?? ''}`;
+  const received =
+    r.to?.reference === own || (r.to?.reference !== undefined && r.from?.reference !== own && !!me?.roles.includes('county-specialist'));
+  const canReferDown = r.direction === 'up' && received && ['accepted', 'arrived', 'in-progress', 'completed'].includes(r.state);
+  const patientId = r.patient?.reference?.startsWith('Patient/') ? r.patient.reference.slice(8) : undefined;
+  return (
+    <Card
+      data-testid="referral-detail"
+      title={
+        <Space wrap size={4}>
+          <span>{t('referral')}</span>
+          <DirectionTag direction={r.direction} />
+          <UrgencyTag urgency={r.urgency} />
+          <StateTag referral={r} />
+          {r.overdue ? <Tag color="red">{t('overdue')}</Tag> : null}
+        </Space>
+      }
+      extra={
+        <Button
+          icon={<PrinterOutlined />}
+          onClick={() => void openForm(r.id).catch((e: unknown) => void message.error(errorText(e)))}
+          data-testid="referral-pdf"
+        >
+          {t('printForm')}
+        </Button>
+      }
+    >
+      <Space direction="vertical" style={{ width: '100%' }} size="middle">
+        <ReferralActions referral={r} canReferDown={canReferDown} />
+        <Descriptions size="small" bordered column={{ xs: 1, md: 2 }}>
+          <Descriptions.Item label={t('resident')}>
+            {patientId ? <Link to={`/patients/${patientId}`}>{r.patient?.display ?? t('open')}</Link> : partyName(r.patient)}
+          </Descriptions.Item>
+          <Descriptions.Item label={t('date')}>{dateTime(r.createdAt ?? r.authoredOn)}</Descriptions.Item>
+          <Descriptions.Item label={t('fromInstitution')}>{partyName(r.from ?? r.requester)}</Descriptions.Item>
+          <Descriptions.Item label={t('toInstitution')}>
+            {partyName(r.to)}
+            {r.department ? ` · ${r.department}` : ''}
+          </Descriptions.Item>
+          <Descriptions.Item label={t('referralReason')} span={2}>
+            <span data-testid="referral-reason-text">{r.reason ?? '—'}</span>
+          </Descriptions.Item>
+          <Descriptions.Item label={t('diagnosis')} span={2}>
+            {(r.diagnosis ?? []).map((d, i) => (
+              <Tag key={i}>
+                {d.display}
+                {d.code ? ` ${d.code}` : ''}
+              </Tag>
+            ))}
+          </Descriptions.Item>
+          <Descriptions.Item label={r.direction === 'down' ? t('dischargeSummary') : t('clinicalSummary')} span={2}>
+            <Typography.Paragraph style={{ whiteSpace: 'pre-wrap', margin: 0 }}>{r.summary || '—'}</Typography.Paragraph>
+          </Descriptions.Item>
+          {planText(r.followUpPlan) ? (
+            <Descriptions.Item label={t('followUpPlan')} span={2}>
+              <Typography.Paragraph style={{ whiteSpace: 'pre-wrap', margin: 0 }} data-testid="follow-up-plan-text">
+                {planText(r.followUpPlan)}
+              </Typography.Paragraph>
+            </Descriptions.Item>
+          ) : null}
+          {r.attachments?.length ? (
+            <Descriptions.Item label={t('attachments')} span={2}>
+              {r.attachments.map((a, i) => (
+                <Tag key={i}>{attachmentText(a)}</Tag>
+              ))}
+            </Descriptions.Item>
+          ) : null}
+          {r.slot ? (
+            <Descriptions.Item label={t('reserve')} span={2}>
+              {r.slot.kind === 'bed' ? t('slotBed') : t('slotOutpatient')} {dateTime(r.slot.start)}
+            </Descriptions.Item>
+          ) : null}
+          {r.rejectionReason ? (
+            <Descriptions.Item label={t('rejectionReason')} span={2}>
+              {r.rejectionReason}
+            </Descriptions.Item>
+          ) : null}
+          {r.due ? (
+            <Descriptions.Item label={t('due')}>
+              <Typography.Text type={r.overdue ? 'danger' : undefined}>{dateTime(r.due)}</Typography.Text>
+            </Descriptions.Item>
+          ) : null}
+        </Descriptions>
+        {r.history?.length ? (
+          <>
+            <Typography.Title level={5} style={{ margin: 0 }}>
+              {t('history')}
+            </Typography.Title>
+            <Timeline
+              data-testid="referral-history"
+              items={r.history.map((e) => ({
+                children: (
+                  <div>
+                    <Typography.Text strong>
+                      {e.display ? pick(e.display) : e.action ? label({ action: e.action }) : (e.to ?? '')}
+                    </Typography.Text>{' '}
+                    <Typography.Text type="secondary">{dateTime(e.at ?? e.when)}</Typography.Text>
+                    {e.reason ? <div>{`${t('reason')}：${e.reason}`}</div> : null}
+                  </div>
+                ),
+              }))}
+            />
+          </>
+        ) : null}
+      </Space>
+    </Card>
+  );
+}

@@ -1,0 +1,84 @@
+/** One task: what it is about, its state and due time, the actions the caller may take, and its history (who, when, why). */
+import { Card, Descriptions, Result, Spin, Tag, Timeline, Typography } from 'antd';
+import { useQuery } from '@tanstack/react-query';
+import { Link, useParams } from 'react-router-dom';
+import { ApiError } from '../../api/client';
+import { dateTime } from '../../api/format';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { useI18n } from '../../i18n';
+import { focusText, linkOf, patientOf, stateOf, taskDetail, type HistoryEntry } from '../../tasks/api';
+import { TransitionButtons, useActionLabel } from '../../tasks/TransitionButtons';
+
+function byText(e: HistoryEntry): string {
+  const b = e.by;
+  if (!b) return '';
+  if (typeof b === 'string') return b;
+  return ('username' in b && b.username) || b.display || b.reference || '';
+}
+
+export default function TaskDetail() {
+  const { id = '' } = useParams();
+  const { t, pick } = useI18n();
+  const label = useActionLabel();
+  const q = useQuery({ queryKey: ['tasks', 'detail', id], queryFn: () => taskDetail(id) });
+  if (q.isLoading) return <Spin style={{ margin: 48 }} />;
+  if (q.error instanceof ApiError && q.error.status === 404)
+    return (
+      <Result status="404" title={t('taskNotFound')} extra={<Link to="/tasks">{t('backToWorklist')}</Link>} data-testid="task-not-found" />
+    );
+  if (q.error || !q.data) return <ErrorAlert error={q.error} onRetry={() => void q.refetch()} />;
+  const item = q.data;
+  const state = stateOf(item);
+  const patient = patientOf(item);
+  const link = linkOf(item);
+  return (
+    <Card
+      title={focusText(item)}
+      extra={<TransitionButtons taskId={item.task.id ?? id} actions={item.allowedActions} size="middle" />}
+      data-testid="task-detail"
+    >
+      <Descriptions size="small" column={{ xs: 1, md: 2 }} bordered>
+        <Descriptions.Item label={t('status')}>
+          <Tag>{state.display ? pick(state.display) : state.code}</Tag>
+        </Descriptions.Item>
+        <Descriptions.Item label={t('name')}>
+          {patient.id ? <Link to={`/patients/${patient.id}`}>{patient.name ?? t('open')}</Link> : (patient.name ?? '—')}
+        </Descriptions.Item>
+        <Descriptions.Item label={t('due')}>
+          <Typography.Text type={item.overdue ? 'danger' : undefined}>{dateTime(item.due)}</Typography.Text>
+          {item.overdue ? (
+            <Tag color="red" style={{ marginInlineStart: 6 }}>
+              {t('overdue')}
+            </Tag>
+          ) : null}
+        </Descriptions.Item>
+        <Descriptions.Item label={t('createdAt')}>{dateTime(item.task.authoredOn)}</Descriptions.Item>
+        {link !== `/tasks/${item.task.id}` ? (
+          <Descriptions.Item label={t('details')}>
+            <Link to={link}>{t('open')}</Link>
+          </Descriptions.Item>
+        ) : null}
+      </Descriptions>
+      <Typography.Title level={5} style={{ marginTop: 16 }}>
+        {t('history')}
+      </Typography.Title>
+      <Timeline
+        data-testid="task-history"
+        items={(item.history ?? []).map((e) => ({
+          children: (
+            <div>
+              <Typography.Text strong>
+                {e.display ? pick(e.display) : e.action ? label({ action: e.action }) : (e.to ?? '')}
+              </Typography.Text>{' '}
+              <Typography.Text type="secondary">
+                {dateTime(e.at ?? e.when)} {byText(e)}
+              </Typography.Text>
+              {e.reason ? <div>{`${t('reason')}：${e.reason}`}</div> : null}
+              {e.note ? <div>{`${t('note')}：${e.note}`}</div> : null}
+            </div>
+          ),
+        }))}
+      />
+    </Card>
+  );
+}
