@@ -59,9 +59,9 @@ export interface Caller {
   request(method: string, url: string, body?: unknown): Promise<{ statusCode: number; body: string; json(): any }>;
 }
 
-/** An administrator of a fresh tenant of `yiwang`, calling through `inject`. */
-export async function adminOf(yiwang: YiwangApp, tenant = 't-' + randomUUID()): Promise<Caller> {
-  const token = await signIn(yiwang, tenant, { roles: ['admin'], username: 'admin' });
+/** An administrator of a fresh tenant of `yiwang` (or of `tenant`, signed in with `existingToken`), calling through `inject`. */
+export async function adminOf(yiwang: YiwangApp, tenant = 't-' + randomUUID(), existingToken?: string): Promise<Caller> {
+  const token = existingToken ?? (await signIn(yiwang, tenant, { roles: ['admin'], username: 'admin' }));
   return {
     tenant,
     token,
