@@ -3,5 +3,6 @@
  * through FHIR resources and events (docs/architecture.md).
  */
 import type { YiwangModule } from '../platform/module.js';
+import { criticalValuesModule } from './critical-values/index.js';
 
-export const MODULE_LIST: readonly YiwangModule[] = [];
+export const MODULE_LIST: readonly YiwangModule[] = [criticalValuesModule];

@@ -1,0 +1,262 @@
+/**
+ * Detection: every committed Observation and DiagnosticReport (FHIR, HL7 v2 ORU, a reading centre, any module)
+ * is judged against the catalogue; a critical one raises an alert — Flag, Communication and Task in one
+ * transaction, escalation planned in the same transaction — and an urgent notification to the responsible doctor.
+ *
+ * Idempotent: the alert's identifier is derived from the result and the item and looked up under an advisory lock,
+ * so a second delivery of the event, a corrected version of the result or a re-sent HL7 message finds the alert
+ * instead of raising another; the notification has a dedup key, so a delivery that died after the commit sends it
+ * once on the retry.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Communication, DiagnosticReport, Flag, Observation, Patient, Reference, Task } from '@medplum/fhirtypes';
+import { durationMs } from '../../platform/clock.js';
+import type { Repository } from '../../platform/fhir/repository.js';
+import type { ResourceEvent } from '../../platform/events/types.js';
+import { unitText, type MeasurementItem } from './catalogue.js';
+import type { CriticalValueDeps } from './deps.js';
+import { evaluateResult, isConfirmed, resultTimeOf, type CriticalFinding, type EvaluationProblem } from './evaluate.js';
+import { findResources, nameOf, readRef, refParts } from './fhir.js';
+import {
+  alertKey,
+  alertLink,
+  businessStatus,
+  COMMUNICATION_CATEGORY,
+  CRITICAL_VALUE_SYSTEM,
+  EXTENSION_URL,
+  extension,
+  FLAG_CATEGORY,
+  input,
+  ITEM_SYSTEM,
+  NOTIFICATION_CATEGORY,
+} from './model.js';
+import { workflowInForce } from './policy.js';
+import { findResponsible, type Responsible } from './recipients.js';
+
+const UCUM = 'http://unitsofmeasure.org';
+const AUTHOR_TYPES = ['Organization', 'Practitioner', 'PractitionerRole', 'Device'];
+
+export interface RaisedAlert {
+  taskId: string;
+  created: boolean;
+  item: string;
+}
+
+/** The Chinese (then English) text of the notification and the Communication payload. */
+export function alertText(finding: CriticalFinding, patientName: string | undefined, minutes: number): string {
+  const who = patientName ?? '患者';
+  const item = finding.item;
+  const what =
+    finding.kind === 'measurement'
+      ? `${item.name} ${finding.valueText}（危急界限 ${finding.limitText}）`
+      : `${item.name}（${item.nameEn}）`;
+  const en = finding.kind === 'measurement' ? `${item.nameEn} ${finding.valueText} (critical limit ${finding.limitText})` : item.nameEn;
+  return `危急值：${who} ${what}，请立即处理，并于${minutes}分钟内回读确认。Critical value: ${en}; act now and acknowledge with read-back within ${minutes} minutes.`;
+}
+
+function itemQuantity(value: number | undefined, item: MeasurementItem) {
+  if (value === undefined) return undefined;
+  const shown = unitText(item);
+  return { value, system: UCUM, code: item.unit, ...(shown ? { unit: shown } : {}) };
+}
+
+/** The lab or institution that produced the result (the Flag's author). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the author fits Flag.author, Communication.sender and Task.requester
+function authorOf(result: Observation | DiagnosticReport): Reference<any> | undefined {
+  const performers = result.performer ?? [];
+  const ranked = [...performers].sort(
+    (a, b) => (refParts(a)?.type === 'Organization' ? -1 : 0) - (refParts(b)?.type === 'Organization' ? -1 : 0),
+  );
+  const found = ranked.find((p) => AUTHOR_TYPES.includes(refParts(p)?.type ?? ''));
+  return found ? { reference: found.reference, ...(found.display ? { display: found.display } : {}) } : undefined;
+}
+
+/** Judges the resource an event names and raises an alert per critical finding. */
+export async function onResultEvent(deps: CriticalValueDeps, repo: Repository, event: ResourceEvent): Promise<RaisedAlert[]> {
+  const result = await readRef<Observation | DiagnosticReport>(repo, `${event.resourceType}/${event.id}`);
+  if (!result || !isConfirmed(result) || refParts(result.subject)?.type !== 'Patient') return [];
+  const evaluation = evaluateResult(result, deps.catalogue, event.occurredAt);
+  if (!evaluation.findings.length && !evaluation.problems.length) return [];
+  const responsible = await findResponsible(repo, result);
+  for (const problem of evaluation.problems) await reportProblem(deps, repo, result, problem, responsible);
+  const raised: RaisedAlert[] = [];
+  for (const finding of evaluation.findings) {
+    raised.push(await raise(deps, repo, result, finding, evaluation.version!, responsible));
+  }
+  return raised;
+}
+
+/** A value that could not be judged (unit not recognised) is told to the responsible doctor, not dropped. */
+async function reportProblem(
+  deps: CriticalValueDeps,
+  repo: Repository,
+  result: Observation | DiagnosticReport,
+  problem: EvaluationProblem,
+  responsible: Responsible | undefined,
+): Promise<void> {
+  const ref = `${result.resourceType}/${result.id}`;
+  deps.log(`critical values: ${ref} ${problem.message}`);
+  if (!responsible) return;
+  await deps.notifier.send({
+    tenant: repo.tenant,
+    recipient: responsible.recipient,
+    category: 'critical-value-unit',
+    priority: 'urgent',
+    title: `无法判断是否危急：${problem.item.name} 单位不识别 · Unit not recognised`,
+    body: problem.message,
+    focus: ref,
+    patient: result.subject?.reference,
+    dedupKey: `critical-value-unit:${alertKey(ref, problem.item.id)}`,
+  });
+}
+
+async function raise(
+  deps: CriticalValueDeps,
+  repo: Repository,
+  result: Observation | DiagnosticReport,
+  finding: CriticalFinding,
+  catalogueVersion: string,
+  responsible: Responsible | undefined,
+): Promise<RaisedAlert> {
+  const resultRef = `${result.resourceType}/${result.id}`;
+  const key = alertKey(resultRef, finding.item.id);
+  const patient = await readRef<Patient>(repo, result.subject, ['Patient']);
+  const patientName = nameOf(patient);
+  const outcome = await repo.withTransaction(async (tx) => {
+    // Two deliveries of the same event at once (two processes): the second waits here, then finds the first's alert.
+    await tx.query('SELECT count(pg_advisory_xact_lock(hashtextextended($1, 0))) AS n', [`critical-value|${tx.tenant}|${key}`]);
+    const [existing] = await findResources<Task>(tx, 'Task', `identifier=${CRITICAL_VALUE_SYSTEM}|${key}`, 1);
+    if (existing) return { task: existing, created: false };
+    const now = deps.clock.now();
+    const workflow = workflowInForce(deps.workflows, now);
+    const minutes = Math.round(durationMs(workflow.acknowledgeWithin) / 60_000);
+    const due = new Date(now.getTime() + durationMs(workflow.acknowledgeWithin)).toISOString();
+    const at = now.toISOString();
+    const text = alertText(finding, patientName, minutes);
+    const [taskId, flagId, communicationId] = [randomUUID(), randomUUID(), randomUUID()];
+    const item = finding.item;
+    const itemCoding = { system: ITEM_SYSTEM, code: item.id, display: item.name };
+    const author = authorOf(result);
+    const encounter = refParts(result.encounter)?.type === 'Encounter' ? { reference: result.encounter!.reference } : undefined;
+    const subject = { reference: result.subject!.reference!, ...(patientName ? { display: patientName } : {}) };
+    const measurement = finding.kind === 'measurement' ? (item as MeasurementItem) : undefined;
+    const owner = responsible
+      ? { reference: responsible.recipient, ...(responsible.display ? { display: responsible.display } : {}) }
+      : undefined;
+    const flag: Flag = {
+      resourceType: 'Flag',
+      identifier: [{ system: CRITICAL_VALUE_SYSTEM, value: key }],
+      extension: [
+        {
+          url: EXTENSION_URL,
+          extension: [
+            extension('item', { valueCoding: itemCoding }),
+            ...(finding.value ? [extension('value', { valueQuantity: finding.value })] : []),
+            ...(measurement
+              ? [extension('valueInCatalogueUnit', { valueQuantity: itemQuantity(finding.valueInItemUnit, measurement) })]
+              : []),
+            ...(measurement ? [extension('limit', { valueQuantity: itemQuantity(finding.limit, measurement) })] : []),
+            ...(finding.direction ? [extension('direction', { valueCode: finding.direction })] : []),
+            extension('limitText', { valueString: finding.limitText }),
+            extension('catalogueVersion', { valueString: catalogueVersion }),
+            extension('result', { valueReference: { reference: resultRef } }),
+            extension('task', { valueReference: { reference: `Task/${taskId}` } }),
+          ],
+        },
+      ],
+      status: 'active',
+      category: [
+        {
+          coding: [
+            { system: 'http://terminology.hl7.org/CodeSystem/flag-category', code: item.category === 'laboratory' ? 'lab' : 'clinical' },
+            FLAG_CATEGORY,
+          ],
+        },
+      ],
+      code: { coding: [itemCoding, ...item.codes.slice(0, 1)], text: `危急值 ${item.name} ${finding.valueText}` },
+      subject,
+      period: { start: at },
+      ...(encounter ? { encounter } : {}),
+      ...(author ? { author } : {}),
+    };
+    const communication: Communication = {
+      resourceType: 'Communication',
+      identifier: [{ system: CRITICAL_VALUE_SYSTEM, value: `${key}/notification` }],
+      ...(responsible?.serviceRequest ? { basedOn: [{ reference: responsible.serviceRequest }] } : {}),
+      status: responsible ? 'completed' : 'not-done',
+      ...(responsible ? {} : { statusReason: { text: '未找到负责医生或机构 No responsible doctor or institution found' } }),
+      category: [{ coding: [COMMUNICATION_CATEGORY] }],
+      priority: 'stat',
+      subject,
+      ...(encounter ? { encounter } : {}),
+      about: [{ reference: resultRef }, { reference: `Task/${taskId}` }, { reference: `Flag/${flagId}` }],
+      sent: at,
+      ...(owner ? { recipient: [owner] } : {}),
+      ...(author ? { sender: author } : {}),
+      payload: [{ contentString: text }],
+    };
+    const task: Task = {
+      resourceType: 'Task',
+      identifier: [{ system: CRITICAL_VALUE_SYSTEM, value: key }],
+      instantiatesUri: `urn:yiwang:workflow:${workflow.id}:${workflow.version}`,
+      ...(responsible?.serviceRequest ? { basedOn: [{ reference: responsible.serviceRequest }] } : {}),
+      status: 'requested',
+      businessStatus: businessStatus(workflow.initial, workflow.states[workflow.initial]!.display),
+      intent: 'order',
+      priority: workflow.task.priority,
+      code: { coding: [workflow.task.code], text: workflow.task.code.display },
+      description: text,
+      focus: { reference: resultRef },
+      for: subject,
+      ...(encounter ? { encounter } : {}),
+      authoredOn: at,
+      lastModified: at,
+      ...(author ? { requester: author } : {}),
+      ...(owner ? { owner } : {}),
+      restriction: { period: { start: at, end: due } },
+      input: [
+        input('item', { valueCoding: itemCoding }),
+        ...(finding.value ? [input('value', { valueQuantity: finding.value })] : []),
+        input('value-text', { valueString: finding.valueText }),
+        input('limit', { valueString: finding.limitText }),
+        ...(finding.direction ? [input('direction', { valueCode: finding.direction })] : []),
+        input('catalogue-version', { valueString: catalogueVersion }),
+        input('workflow-version', { valueString: workflow.version }),
+        ...(resultTimeOf(result) ? [input('result-time', { valueDateTime: resultTimeOf(result) })] : []),
+        ...(result.issued ? [input('released', { valueInstant: result.issued })] : []),
+        input('flag', { valueReference: { reference: `Flag/${flagId}` } }),
+        input('notification', { valueReference: { reference: `Communication/${communicationId}` } }),
+        ...(responsible ? [input('responsible-source', { valueCode: responsible.source })] : []),
+        ...(responsible?.institution
+          ? [input('responsible-organization', { valueReference: { reference: responsible.institution } })]
+          : []),
+        input('escalation-level', { valueInteger: 0 }),
+      ],
+    };
+    const created = (await tx.create(task, { assignedId: taskId })).resource as Task;
+    await tx.create(flag, { assignedId: flagId });
+    await tx.create(communication, { assignedId: communicationId });
+    await deps.timer.plan(tx.tenant, taskId, now, workflow, tx.db);
+    return { task: created, created: true };
+  });
+  const task = outcome.task;
+  if (task.owner?.reference) {
+    await deps.notifier.send({
+      tenant: repo.tenant,
+      recipient: task.owner.reference,
+      category: NOTIFICATION_CATEGORY,
+      priority: 'stat',
+      title: `危急值 · ${patientName ?? ''} ${finding.item.name} ${finding.kind === 'measurement' ? finding.valueText : ''}`
+        .replace(/\s+/g, ' ')
+        .trim(),
+      body: task.description ?? '',
+      link: alertLink(task.id!),
+      focus: `Task/${task.id}`,
+      patient: result.subject?.reference,
+      dedupKey: `critical-value:${task.id}`,
+    });
+  } else {
+    deps.log(`critical values: no responsible doctor or institution for ${resultRef}; alert Task/${task.id} has no owner`);
+  }
+  return { taskId: task.id!, created: outcome.created, item: finding.item.id };
+}
