@@ -115,7 +115,7 @@ export async function potassiumOverFhir(
   client: TestClient,
   patientId: string,
   value: number,
-  options: { requester?: string; effective?: string; id?: string } = {},
+  options: { requester?: string; effective?: string; issued?: string; id?: string } = {},
 ): Promise<string> {
   const id = options.id ?? `obs-${Math.random().toString(36).slice(2, 10)}`;
   const sr = `sr-${id}`;
@@ -136,6 +136,7 @@ export async function potassiumOverFhir(
     code: { coding: [{ system: 'http://loinc.org', code: '2823-3', display: '钾' }] },
     subject: { reference: `Patient/${patientId}` },
     effectiveDateTime: options.effective ?? '2026-12-05T08:00:00+08:00',
+    ...(options.issued ? { issued: options.issued } : {}),
     valueQuantity: { value, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
   });
   return id;

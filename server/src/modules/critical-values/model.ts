@@ -56,11 +56,11 @@ export function extension(url: string, value: Omit<Extension, 'url'>): Extension
   return { url, ...value } as Extension;
 }
 
-/** The escalation level a task has reached (0: none). */
+/** The escalation level a task has reached (0: none); kept in Task.input, since businessStatus moves on at acknowledgement. */
 export function escalationLevel(task: Task): number {
+  const level = slot(task.input, 'escalation-level')?.valueInteger;
+  if (level !== undefined) return level;
   const code = task.businessStatus?.coding?.find((c) => c.system === BUSINESS_STATUS_SYSTEM)?.code ?? '';
   const m = /^escalated-(\d+)$/.exec(code);
-  if (m) return Number(m[1]);
-  const level = slot(task.output, 'escalation-level')?.valueInteger;
-  return level ?? 0;
+  return m ? Number(m[1]) : 0;
 }

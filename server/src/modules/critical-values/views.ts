@@ -95,7 +95,8 @@ export function summarise(task: Task, now: Date): AlertSummary {
     detectedAt: task.authoredOn,
     notifiedAt,
     dueAt,
-    overdue: state === 'open' && !!dueAt && now.getTime() > Date.parse(dueAt),
+    // Due at 08:15 escalates at 08:15: from that instant it is overdue (an acknowledgement at 08:15 still counts as in time).
+    overdue: state === 'open' && !!dueAt && now.getTime() >= Date.parse(dueAt),
     escalationLevel: escalationLevel(task),
     acknowledgedAt,
     acknowledgedBy: refView(slot(out, 'acknowledged-by')?.valueReference),
