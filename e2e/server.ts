@@ -121,7 +121,16 @@ export class Api {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  me(): Promise<{ organizationId?: string; patientId?: string; roles: string[] }> {
+  /** A request with a raw text body (e.g. an HL7 v2 message to POST /hl7/v2); the answer as it comes. */
+  send(path: string, body: string, contentType: string): Promise<Response> {
+    return fetch(this.base + path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': contentType },
+      body,
+    });
+  }
+
+  me(): Promise<{ organizationId?: string; patientId?: string; practitionerId?: string; roles: string[] }> {
     return this.json('/auth/me');
   }
 }

@@ -273,8 +273,8 @@ const DICT = {
   noCriticalValues: ['暂无危急值', 'No critical values'],
   readBack: ['复述结果（请输入收到的数值）', 'Read back (type the value you received)'],
   readBackHint: [
-    '按规定须复述危急值结果，系统核对无误后方可确认',
-    'The value must be read back; it is checked before the acknowledgement is recorded',
+    '请复述数值及单位（如 6.8 mmol/L）或项目名称，系统核对无误后方可确认',
+    'Repeat the value with its unit (e.g. 6.8 mmol/L) or the item; it is checked before the acknowledgement is recorded',
   ],
   readBackRequired: ['请输入复述的结果', 'Please type the value you read back'],
   readBackMismatch: [
@@ -285,6 +285,16 @@ const DICT = {
   orderedBy: ['开单医生', 'Ordered by'],
   responsible: ['责任医生', 'Responsible'],
   createdAt: ['创建时间', 'Created'],
+  late: ['超时', 'late'],
+  workflow: ['流程', 'Workflow'],
+  cvClosed: ['已关闭', 'Closed'],
+  cvMedianMinutes: ['确认用时（中位数）', 'Time to acknowledge (median)'],
+  cvLimits: [
+    '时限：发布后 {notify} 分钟内通知，通知后 {ack} 分钟内确认',
+    'Limits: notify within {notify} min of release, acknowledge within {ack} min',
+  ],
+  cvNotifiedInTime: ['按时通知率', 'Notified in time'],
+  readBackShort: ['复述内容', 'Read-back'],
 } satisfies Record<string, [string, string]>;
 
 export type TextKey = keyof typeof DICT;

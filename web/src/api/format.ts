@@ -77,3 +77,22 @@ export function dateTime(iso: string | undefined): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
+
+/**
+ * The part of a server message in the user's language: the server writes "English text (中文说明)" or
+ * "中文 English"; an unknown form is returned whole.
+ */
+export function inLanguage(message: string, lang: 'zh' | 'en'): string {
+  const lead = /^([\u4e00-\u9fff][^A-Za-z]*?)\s+([A-Za-z].*)$/.exec(message);
+  if (lead) return lang === 'zh' ? lead[1]! : lead[2]!;
+  const paren = /^(.*?)\s*[(（]([^()（）]*[\u4e00-\u9fff][^()（）]*)[)）]\s*$/.exec(message);
+  if (paren) return lang === 'zh' ? paren[2]! : paren[1]!;
+  return message;
+}
+
+/** Minutes of an ISO 8601 duration such as PT10M, PT1H30M or P1D (undefined when not one). */
+export function durationMinutes(iso: string | undefined): number | undefined {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(iso ?? '');
+  if (!m || iso === 'P' || iso === 'PT') return undefined;
+  return Number(m[1] ?? 0) * 1440 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0) + Number(m[4] ?? 0) / 60;
+}

@@ -6,14 +6,14 @@ import { useState } from 'react';
 import { Alert, App, Descriptions, Form, Input, Modal } from 'antd';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { ApiError } from '../api/client';
-import { dateTime } from '../api/format';
+import { dateTime, inLanguage } from '../api/format';
 import { useErrorText } from '../components/ErrorAlert';
 import { useI18n } from '../i18n';
 import { INBOX_COUNT_KEY } from '../notify/api';
 import { acknowledge, CV_KEY, partyText, resultText, type CriticalValue } from './api';
 
 export function AcknowledgeDialog({ cv, open, onClose }: { cv: CriticalValue | undefined; open: boolean; onClose: () => void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const { message } = App.useApp();
   const errorText = useErrorText();
   const qc = useQueryClient();
@@ -32,7 +32,9 @@ export function AcknowledgeDialog({ cv, open, onClose }: { cv: CriticalValue | u
       onClose();
     },
     onError: (e) => {
-      if (e instanceof ApiError && e.status === 422) setMismatch(t('readBackMismatch'));
+      // 422: the read-back does not match the value; the server says how (in both languages).
+      if (e instanceof ApiError && e.status === 422) setMismatch(`${t('readBackMismatch')}（${inLanguage(e.message, lang)}）`);
+      else if (e instanceof ApiError && e.status < 500) setMismatch(inLanguage(e.message, lang));
       else setMismatch(errorText(e));
     },
   });
@@ -56,14 +58,18 @@ export function AcknowledgeDialog({ cv, open, onClose }: { cv: CriticalValue | u
       {cv ? (
         <Descriptions size="small" column={1} bordered style={{ marginBottom: 12 }}>
           <Descriptions.Item label={t('resident')}>{partyText(cv.patient)}</Descriptions.Item>
-          <Descriptions.Item label={t('item')}>{cv.item ?? '—'}</Descriptions.Item>
           <Descriptions.Item label={t('value')}>
             <strong style={{ color: '#cf1322', fontSize: 18 }} data-testid="cv-value">
-              {resultText(cv) || '—'}
+              {resultText(cv)}
             </strong>
-            {cv.threshold ? ` （${t('threshold')} ${cv.threshold}）` : ''}
+            {cv.limit ? ` （${t('threshold')} ${cv.limit}）` : ''}
           </Descriptions.Item>
-          <Descriptions.Item label={t('time')}>{dateTime(cv.detectedAt ?? cv.createdAt)}</Descriptions.Item>
+          <Descriptions.Item label={t('time')}>{dateTime(cv.resultAt ?? cv.detectedAt)}</Descriptions.Item>
+          {cv.dueAt ? (
+            <Descriptions.Item label={t('due')}>
+              <span style={{ color: cv.overdue ? '#cf1322' : undefined }}>{dateTime(cv.dueAt)}</span>
+            </Descriptions.Item>
+          ) : null}
         </Descriptions>
       ) : null}
       {mismatch ? <Alert type="error" showIcon message={mismatch} style={{ marginBottom: 12 }} data-testid="cv-ack-error" /> : null}

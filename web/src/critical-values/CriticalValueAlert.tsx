@@ -17,8 +17,6 @@ import { AcknowledgeDialog } from './AcknowledgeDialog';
 /** Roles that order tests and so receive critical values. */
 export const CV_ROLES = ['village-doctor', 'township-doctor', 'county-specialist', 'public-health-worker'];
 
-const DONE = new Set(['acknowledged', 'completed', 'cancelled', 'closed']);
-
 /** The task id a critical-value notification is about ('/critical-values/<id>' link or 'Task/<id>' focus). */
 export function taskIdOf(n: { link?: string; focus?: string }): string | undefined {
   const m = n.link?.match(/^\/critical-values\/([^/?#]+)/);
@@ -31,7 +29,7 @@ export function useMyOpenCriticalValues() {
   return useQuery({
     queryKey: [...CV_KEY, 'mine'],
     enabled: has(...CV_ROLES),
-    queryFn: async () => (await listCriticalValues('mine')).filter((cv) => !cv.acknowledgedAt && !DONE.has(cv.state ?? '')),
+    queryFn: async () => (await listCriticalValues('mine')).filter((cv) => cv.state === 'open'),
     refetchInterval: 60_000,
     retry: false,
   });

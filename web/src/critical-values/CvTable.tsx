@@ -29,7 +29,7 @@ export function CvTable({
       locale={{ emptyText: t('noCriticalValues') }}
       rowClassName="cv-row"
       columns={[
-        { title: t('time'), key: 't', render: (_, c) => dateTime(c.detectedAt ?? c.createdAt) },
+        { title: t('time'), key: 't', render: (_, c) => dateTime(c.resultAt ?? c.detectedAt) },
         { title: t('resident'), key: 'p', render: (_, c) => partyText(c.patient) },
         {
           title: t('value'),
@@ -37,18 +37,18 @@ export function CvTable({
           render: (_, c) => (
             <Link to={`/critical-values/${encodeURIComponent(c.taskId)}`}>
               <Typography.Text type="danger" strong>
-                {resultText(c) || '—'}
+                {resultText(c)}
               </Typography.Text>
             </Link>
           ),
         },
-        { title: t('responsible'), key: 'r', render: (_, c) => partyText(c.recipient ?? c.orderedBy) },
+        { title: t('responsible'), key: 'r', render: (_, c) => partyText(c.owner) },
         {
           title: t('due'),
           key: 'd',
           render: (_, c) => (
             <Space size={4}>
-              <Typography.Text type={c.overdue ? 'danger' : undefined}>{dateTime(c.due)}</Typography.Text>
+              <Typography.Text type={c.overdue ? 'danger' : undefined}>{dateTime(c.dueAt)}</Typography.Text>
               {c.overdue ? <Tag color="red">{t('overdue')}</Tag> : null}
               {c.escalationLevel ? (
                 <Tag color="volcano">
@@ -62,8 +62,13 @@ export function CvTable({
           title: t('status'),
           key: 's',
           render: (_, c) =>
-            c.acknowledgedAt ? (
-              <Tag color="green">{t('cvAcknowledgedState')}</Tag>
+            c.state === 'acknowledged' ? (
+              <Tag color={c.late ? 'orange' : 'green'}>
+                {t('cvAcknowledgedState')}
+                {c.late ? ` · ${t('late')}` : ''}
+              </Tag>
+            ) : c.state === 'closed' ? (
+              <Tag>{t('cvClosed')}</Tag>
             ) : onAcknowledge ? (
               <Button size="small" danger type="primary" onClick={() => onAcknowledge(c)}>
                 {t('cvAcknowledgeNow')}

@@ -5,64 +5,83 @@
 import { api } from '../api/client';
 import { query } from '../api/fhir';
 
-export type CvView = 'open' | 'overdue' | 'mine';
+export type CvView = 'open' | 'overdue' | 'mine' | 'all';
 
 export interface CvParty {
-  reference?: string;
+  reference: string;
   display?: string;
 }
 
-export interface ChainEntry {
-  at?: string;
-  event?: string;
-  display?: { zh: string; en: string } | string;
-  who?: string | CvParty;
-  to?: string | CvParty;
-  detail?: string;
+export interface ChainEvent {
+  at: string;
+  kind: 'result' | 'released' | 'detected' | 'notified' | 'escalated' | 'acknowledged';
+  /** Bilingual text from the server, e.g. '已通知负责医生 Responsible doctor notified'. */
+  text: string;
+  reference?: string;
+  recipients?: CvParty[];
+  level?: number;
 }
 
-/** One alert as the server summarises it (fields it does not send stay undefined). */
+/** One alert as the server summarises it (views.ts AlertSummary). */
 export interface CriticalValue {
   taskId: string;
+  link: string;
+  /** open: awaiting acknowledgement; acknowledged; closed: cancelled or entered in error. */
+  state: 'open' | 'acknowledged' | 'closed';
   patient?: CvParty;
-  /** The result: what was measured, the value and unit, the threshold it crossed. */
-  item?: string;
-  code?: string;
-  value?: string | number;
-  unit?: string;
-  threshold?: string;
-  direction?: 'high' | 'low' | string;
-  observation?: string;
-  orderedBy?: CvParty;
-  recipient?: CvParty | string;
+  item: { id: string; name?: string };
+  /** As reported, e.g. '7.1 mmol/L', or the finding's name. */
+  value: string;
+  /** The limit crossed, e.g. '>6.2 mmol/L'. */
+  limit?: string;
+  direction?: 'low' | 'high';
+  owner?: CvParty;
+  institution?: string;
+  resultAt?: string;
   detectedAt?: string;
-  createdAt?: string;
-  due?: string;
-  overdue?: boolean;
-  escalationLevel?: number;
-  state?: string;
+  notifiedAt?: string;
+  dueAt?: string;
+  overdue: boolean;
+  escalationLevel: number;
   acknowledgedAt?: string;
-  acknowledgedBy?: CvParty | string;
+  acknowledgedBy?: CvParty;
+  readBack?: string;
   action?: string;
-  chain?: ChainEntry[];
+  late?: boolean;
+  minutesToAcknowledge?: number;
 }
 
+/** The alert with its chain: result → detection → notification → escalations → acknowledgement. */
+export interface CriticalValueChain extends CriticalValue {
+  events: ChainEvent[];
+}
+
+/** 危急值通报及时率 (views.ts TimelinessIndicator). */
 export interface Indicator {
-  [k: string]: unknown;
+  name: string;
+  numerator: number;
+  denominator: number;
+  rate: number | null;
+  acknowledged: number;
+  late: number;
+  open: number;
+  overdue: number;
+  medianMinutesToAcknowledge: number | null;
+  notifiedWithinLimit: { count: number; known: number; rate: number | null };
+  limits: { acknowledgeWithin: string; notifyWithin: string; workflowVersion: string };
 }
 
 export const CV_KEY = ['critical-values'] as const;
 
 export async function listCriticalValues(view: CvView): Promise<CriticalValue[]> {
-  const r = await api<{ items?: CriticalValue[] } | CriticalValue[]>(`/api/critical-values?${query({ view })}`);
-  return Array.isArray(r) ? r : (r.items ?? []);
+  return (await api<{ items: CriticalValue[] }>(`/api/critical-values?${query({ view })}`)).items;
 }
 
-export function criticalValue(taskId: string): Promise<CriticalValue> {
+export function criticalValue(taskId: string): Promise<CriticalValueChain> {
   return api(`/api/critical-values/${encodeURIComponent(taskId)}`);
 }
 
-export function acknowledge(taskId: string, body: { readBack: string; action?: string }): Promise<unknown> {
+export function acknowledge(taskId: string, body: { readBack: string; action?: string }): Promise<CriticalValueChain> {
   return api(`/api/critical-values/${encodeURIComponent(taskId)}/acknowledge`, { method: 'POST', body });
 }
 
@@ -70,9 +89,10 @@ export function indicator(): Promise<Indicator> {
   return api('/api/critical-values/indicator');
 }
 
-export const partyText = (p: CvParty | string | undefined): string => (typeof p === 'string' ? p : (p?.display ?? p?.reference ?? '—'));
+export const partyText = (p: CvParty | undefined): string => p?.display || p?.reference || '—';
 
 /** "血钾 6.8 mmol/L" */
 export function resultText(cv: CriticalValue): string {
-  return [cv.item, cv.value !== undefined ? String(cv.value) : undefined, cv.unit].filter(Boolean).join(' ');
+  const name = cv.item.name ?? cv.item.id;
+  return cv.value && cv.value !== name ? `${name} ${cv.value}` : name;
 }

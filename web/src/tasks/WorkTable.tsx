@@ -3,7 +3,7 @@ import { Space, Table, Tag, Typography } from 'antd';
 import { Link } from 'react-router-dom';
 import { dateTime } from '../api/format';
 import { useI18n } from '../i18n';
-import { focusText, linkOf, patientOf, stateOf, type WorkItem } from './api';
+import { focusText, linkOf, patientOf, type WorkItem } from './api';
 import { TransitionButtons } from './TransitionButtons';
 import { PRIORITY } from '../notify/labels';
 
@@ -57,10 +57,11 @@ export function WorkTable({
         {
           title: t('status'),
           key: 's',
-          render: (_, i) => {
-            const s = stateOf(i);
-            return <Tag className="work-state">{s.display ? pick(s.display) : s.code}</Tag>;
-          },
+          render: (_, i) => (
+            <Tag className="work-state" data-state={i.state.code}>
+              {pick(i.state.display)}
+            </Tag>
+          ),
         },
         {
           title: t('due'),

@@ -4,7 +4,7 @@
  */
 import { api } from '../api/client';
 import { query } from '../api/fhir';
-import type { Reference, Task } from '../api/types';
+import type { Task } from '../api/types';
 
 export type View = 'mine' | 'institution' | 'overdue' | 'requested';
 export const VIEWS: readonly View[] = ['mine', 'institution', 'overdue', 'requested'];
@@ -22,18 +22,18 @@ export interface AllowedAction {
   requires?: string[];
 }
 
+/** One row of a worklist (server/src/platform/workflow/routes.ts TaskSummary). */
 export interface WorkItem {
   task: Task;
-  /** What the task is about, summarised by the server (the referral, the critical value …). */
-  focus?: { reference?: string; type?: string; display?: string; summary?: string; link?: string } | string;
-  patient?: { reference?: string; display?: string; name?: string } | string;
-  workflow?: { id: string; title?: Text } | string;
-  state?: { code: string; display?: Text } | string;
+  workflow: { id: string; version: string; title: Text };
+  state: { code: string; display: Text; final: boolean };
+  /** What the task is about (a referral's ServiceRequest, a result …) with a one-line summary. */
+  focus?: { reference: string; summary: string };
+  patient?: { reference: string; display: string };
   due?: string;
-  overdue?: boolean;
-  escalationLevel?: number;
-  allowedActions?: (AllowedAction | string)[];
-  link?: string;
+  overdue: boolean;
+  escalationLevel: number;
+  allowedActions: AllowedAction[];
 }
 
 export interface Worklist {
@@ -41,20 +41,18 @@ export interface Worklist {
   counts: Record<View, number>;
 }
 
+/** One step of a task's history (its Provenance): who did what, when and why. */
 export interface HistoryEntry {
-  at?: string;
-  when?: string;
-  action?: string;
-  from?: string;
-  to?: string;
-  by?: string | Reference | { display?: string; reference?: string; username?: string };
+  at: string;
+  action: string;
+  display: string;
+  who?: string;
+  whoDisplay?: string;
   reason?: string;
-  note?: string;
-  display?: Text;
 }
 
 export interface TaskDetail extends WorkItem {
-  history?: HistoryEntry[];
+  history: HistoryEntry[];
 }
 
 export interface TaskFilter {
@@ -82,30 +80,20 @@ export function transition(id: string, input: TransitionInput): Promise<unknown>
 
 export const actionOf = (a: AllowedAction | string): AllowedAction => (typeof a === 'string' ? { action: a } : a);
 
-/** The state code of a task (businessStatus carries the workflow state; status as fallback). */
-export function stateOf(item: WorkItem): { code: string; display?: Text } {
-  if (item.state) return typeof item.state === 'string' ? { code: item.state } : item.state;
-  const c = item.task.businessStatus?.coding?.[0];
-  const text = item.task.businessStatus?.text ?? c?.display;
-  return { code: c?.code ?? item.task.status, ...(text ? { display: { zh: text, en: text } } : {}) };
-}
-
 export function patientOf(item: WorkItem): { id?: string; name?: string } {
-  const p = item.patient;
-  const ref = typeof p === 'string' ? p : (p?.reference ?? item.task.for?.reference);
-  const name = typeof p === 'string' ? undefined : (p?.display ?? p?.name ?? item.task.for?.display);
+  const ref = item.patient?.reference ?? item.task.for?.reference;
+  const name = item.patient?.display || item.task.for?.display || undefined;
   return { id: ref?.startsWith('Patient/') ? ref.slice(8) : undefined, name };
 }
 
 export function focusText(item: WorkItem): string {
-  const f = item.focus;
-  if (typeof f === 'string') return f;
-  return f?.summary ?? f?.display ?? item.task.description ?? item.task.code?.text ?? item.task.focus?.display ?? '—';
+  return item.task.description || item.focus?.summary || item.task.code?.text || item.workflow.title.zh;
 }
 
-/** The app page of the matter: the server's link, else by the kind of the focus. */
-export function linkOf(item: WorkItem): string {
-  if (item.link) return item.link;
-  if (typeof item.focus === 'object' && item.focus?.link) return item.focus.link;
+/** Page of the matter: a critical value's alert page, a referral's page, else the task's own page. */
+export function linkOf(item: WorkItem, referralId?: (item: WorkItem) => string | undefined): string {
+  if (item.workflow.id === 'critical-value') return `/critical-values/${item.task.id}`;
+  const referral = referralId?.(item);
+  if (referral) return `/referrals/${referral}`;
   return `/tasks/${item.task.id}`;
 }

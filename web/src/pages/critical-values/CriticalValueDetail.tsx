@@ -1,19 +1,28 @@
-/** One critical value: the result, the resident, who ordered it, the full chain (detected, notified, escalated,
- *  acknowledged with read-back) and, while open, the acknowledge button. */
+/** One critical value: the result, the resident, the responsible doctor, the full chain (result, detection,
+ *  notification, escalations, acknowledgement with read-back) and, while open, the acknowledge button. */
 import { useState } from 'react';
 import { Button, Card, Descriptions, Result, Space, Spin, Tag, Timeline, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router-dom';
 import { ApiError } from '../../api/client';
-import { dateTime } from '../../api/format';
+import { dateTime, inLanguage } from '../../api/format';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useI18n } from '../../i18n';
 import { AcknowledgeDialog } from '../../critical-values/AcknowledgeDialog';
-import { criticalValue, CV_KEY, partyText, resultText } from '../../critical-values/api';
+import { criticalValue, CV_KEY, partyText, resultText, type ChainEvent } from '../../critical-values/api';
+
+const COLOR: Record<ChainEvent['kind'], string> = {
+  result: 'gray',
+  released: 'gray',
+  detected: 'red',
+  notified: 'blue',
+  escalated: 'orange',
+  acknowledged: 'green',
+};
 
 export default function CriticalValueDetail() {
   const { taskId = '' } = useParams();
-  const { t, pick } = useI18n();
+  const { t, lang } = useI18n();
   const [acking, setAcking] = useState(false);
   const q = useQuery({ queryKey: [...CV_KEY, 'detail', taskId], queryFn: () => criticalValue(taskId) });
   if (q.isLoading) return <Spin style={{ margin: 48 }} />;
@@ -35,12 +44,28 @@ export default function CriticalValueDetail() {
       title={
         <Space wrap>
           <span>{t('criticalValue')}</span>
-          {cv.acknowledgedAt ? <Tag color="green">{t('cvAcknowledgedState')}</Tag> : <Tag color="red">{t('cvOpen')}</Tag>}
+          {cv.state === 'acknowledged' ? (
+            <Tag color={cv.late ? 'orange' : 'green'} data-testid="cv-state">
+              {t('cvAcknowledgedState')}
+              {cv.late ? ` · ${t('late')}` : ''}
+            </Tag>
+          ) : cv.state === 'closed' ? (
+            <Tag data-testid="cv-state">{t('cvClosed')}</Tag>
+          ) : (
+            <Tag color="red" data-testid="cv-state">
+              {t('cvOpen')}
+            </Tag>
+          )}
           {cv.overdue ? <Tag color="red">{t('overdue')}</Tag> : null}
+          {cv.escalationLevel ? (
+            <Tag color="volcano">
+              {t('escalated')} {cv.escalationLevel}
+            </Tag>
+          ) : null}
         </Space>
       }
       extra={
-        !cv.acknowledgedAt ? (
+        cv.state === 'open' ? (
           <Button danger type="primary" onClick={() => setAcking(true)} data-testid="cv-detail-ack">
             {t('cvAcknowledgeNow')}
           </Button>
@@ -53,19 +78,22 @@ export default function CriticalValueDetail() {
         </Descriptions.Item>
         <Descriptions.Item label={t('value')}>
           <Typography.Text type="danger" strong>
-            {resultText(cv) || '—'}
+            {resultText(cv)}
           </Typography.Text>
-          {cv.threshold ? ` （${t('threshold')} ${cv.threshold}）` : ''}
+          {cv.limit ? ` （${t('threshold')} ${cv.limit}）` : ''}
         </Descriptions.Item>
-        <Descriptions.Item label={t('orderedBy')}>{partyText(cv.orderedBy)}</Descriptions.Item>
-        <Descriptions.Item label={t('responsible')}>{partyText(cv.recipient)}</Descriptions.Item>
-        <Descriptions.Item label={t('time')}>{dateTime(cv.detectedAt ?? cv.createdAt)}</Descriptions.Item>
-        <Descriptions.Item label={t('due')}>{dateTime(cv.due)}</Descriptions.Item>
+        <Descriptions.Item label={t('responsible')}>{partyText(cv.owner)}</Descriptions.Item>
+        <Descriptions.Item label={t('time')}>{dateTime(cv.resultAt ?? cv.detectedAt)}</Descriptions.Item>
+        <Descriptions.Item label={t('due')}>
+          <Typography.Text type={cv.overdue ? 'danger' : undefined}>{dateTime(cv.dueAt)}</Typography.Text>
+        </Descriptions.Item>
         {cv.acknowledgedAt ? (
           <Descriptions.Item label={t('cvAcknowledgedState')}>
             {dateTime(cv.acknowledgedAt)} {partyText(cv.acknowledgedBy)}
+            {cv.minutesToAcknowledge !== undefined ? ` · ${cv.minutesToAcknowledge} ${t('minutes')}` : ''}
           </Descriptions.Item>
         ) : null}
+        {cv.readBack ? <Descriptions.Item label={t('readBackShort')}>{cv.readBack}</Descriptions.Item> : null}
         {cv.action ? <Descriptions.Item label={t('cvAction')}>{cv.action}</Descriptions.Item> : null}
       </Descriptions>
       <Typography.Title level={5} style={{ marginTop: 16 }}>
@@ -73,15 +101,13 @@ export default function CriticalValueDetail() {
       </Typography.Title>
       <Timeline
         data-testid="cv-chain"
-        items={(cv.chain ?? []).map((e) => ({
-          color: e.event === 'acknowledged' ? 'green' : e.event === 'escalated' ? 'red' : 'blue',
+        items={cv.events.map((e) => ({
+          color: COLOR[e.kind],
           children: (
-            <div>
-              <Typography.Text strong>{typeof e.display === 'object' ? pick(e.display) : (e.display ?? e.event)}</Typography.Text>{' '}
+            <div className={`cv-event cv-event-${e.kind}`}>
+              <Typography.Text strong>{inLanguage(e.text, lang)}</Typography.Text>{' '}
               <Typography.Text type="secondary">{dateTime(e.at)}</Typography.Text>
-              {e.who ? <div>{partyText(e.who)}</div> : null}
-              {e.to ? <div>→ {partyText(e.to)}</div> : null}
-              {e.detail ? <div>{e.detail}</div> : null}
+              {e.recipients?.length ? <div>{e.recipients.map(partyText).join('、')}</div> : null}
             </div>
           ),
         }))}

@@ -1,6 +1,6 @@
 /** One referral: resident, direction, institutions, reason, diagnoses, summary, attachments, slot, follow-up plan,
  *  state and history; the actions the caller may take; the printable form (PDF). */
-import { App, Button, Card, Descriptions, Result, Space, Spin, Tag, Timeline, Typography } from 'antd';
+import { App, Button, Card, Descriptions, Result, Space, Spin, Tag, Typography } from 'antd';
 import { PrinterOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router-dom';
@@ -12,7 +12,7 @@ import { useI18n } from '../../i18n';
 import { getReferral, openForm, partyName, planText, type Referral } from '../../referral/api';
 import { DirectionTag, StateTag, UrgencyTag } from '../../referral/labels';
 import { ReferralActions } from '../../referral/ReferralActions';
-import { useActionLabel } from '../../tasks/TransitionButtons';
+import { HistoryTimeline } from '../../tasks/HistoryTimeline';
 
 function attachmentText(a: Referral['attachments'] extends (infer U)[] | undefined ? U : never): string {
   return typeof a === 'string' ? a : partyName(a);
@@ -20,11 +20,10 @@ function attachmentText(a: Referral['attachments'] extends (infer U)[] | undefin
 
 export default function ReferralDetail() {
   const { id = '' } = useParams();
-  const { t, pick } = useI18n();
+  const { t } = useI18n();
   const { me } = useAuth();
   const { message } = App.useApp();
   const errorText = useErrorText();
-  const label = useActionLabel();
   const q = useQuery({ queryKey: ['referrals', 'detail', id], queryFn: () => getReferral(id) });
   if (q.isLoading) return <Spin style={{ margin: 48 }} />;
   if (q.error instanceof ApiError && q.error.status === 404)
@@ -126,20 +125,7 @@ export default function ReferralDetail() {
             <Typography.Title level={5} style={{ margin: 0 }}>
               {t('history')}
             </Typography.Title>
-            <Timeline
-              data-testid="referral-history"
-              items={r.history.map((e) => ({
-                children: (
-                  <div>
-                    <Typography.Text strong>
-                      {e.display ? pick(e.display) : e.action ? label({ action: e.action }) : (e.to ?? '')}
-                    </Typography.Text>{' '}
-                    <Typography.Text type="secondary">{dateTime(e.at ?? e.when)}</Typography.Text>
-                    {e.reason ? <div>{`${t('reason')}：${e.reason}`}</div> : null}
-                  </div>
-                ),
-              }))}
-            />
+            <HistoryTimeline entries={r.history} testId="referral-history" />
           </>
         ) : null}
       </Space>

@@ -1,25 +1,18 @@
 /** One task: what it is about, its state and due time, the actions the caller may take, and its history (who, when, why). */
-import { Card, Descriptions, Result, Spin, Tag, Timeline, Typography } from 'antd';
+import { Card, Descriptions, Result, Spin, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router-dom';
 import { ApiError } from '../../api/client';
 import { dateTime } from '../../api/format';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useI18n } from '../../i18n';
-import { focusText, linkOf, patientOf, stateOf, taskDetail, type HistoryEntry } from '../../tasks/api';
-import { TransitionButtons, useActionLabel } from '../../tasks/TransitionButtons';
-
-function byText(e: HistoryEntry): string {
-  const b = e.by;
-  if (!b) return '';
-  if (typeof b === 'string') return b;
-  return ('username' in b && b.username) || b.display || b.reference || '';
-}
+import { focusText, linkOf, patientOf, taskDetail } from '../../tasks/api';
+import { HistoryTimeline } from '../../tasks/HistoryTimeline';
+import { TransitionButtons } from '../../tasks/TransitionButtons';
 
 export default function TaskDetail() {
   const { id = '' } = useParams();
   const { t, pick } = useI18n();
-  const label = useActionLabel();
   const q = useQuery({ queryKey: ['tasks', 'detail', id], queryFn: () => taskDetail(id) });
   if (q.isLoading) return <Spin style={{ margin: 48 }} />;
   if (q.error instanceof ApiError && q.error.status === 404)
@@ -28,7 +21,7 @@ export default function TaskDetail() {
     );
   if (q.error || !q.data) return <ErrorAlert error={q.error} onRetry={() => void q.refetch()} />;
   const item = q.data;
-  const state = stateOf(item);
+  const state = item.state;
   const patient = patientOf(item);
   const link = linkOf(item);
   return (
@@ -38,8 +31,9 @@ export default function TaskDetail() {
       data-testid="task-detail"
     >
       <Descriptions size="small" column={{ xs: 1, md: 2 }} bordered>
+        <Descriptions.Item label={t('workflow')}>{pick(item.workflow.title)}</Descriptions.Item>
         <Descriptions.Item label={t('status')}>
-          <Tag>{state.display ? pick(state.display) : state.code}</Tag>
+          <Tag>{pick(state.display)}</Tag>
         </Descriptions.Item>
         <Descriptions.Item label={t('name')}>
           {patient.id ? <Link to={`/patients/${patient.id}`}>{patient.name ?? t('open')}</Link> : (patient.name ?? '—')}
@@ -62,23 +56,7 @@ export default function TaskDetail() {
       <Typography.Title level={5} style={{ marginTop: 16 }}>
         {t('history')}
       </Typography.Title>
-      <Timeline
-        data-testid="task-history"
-        items={(item.history ?? []).map((e) => ({
-          children: (
-            <div>
-              <Typography.Text strong>
-                {e.display ? pick(e.display) : e.action ? label({ action: e.action }) : (e.to ?? '')}
-              </Typography.Text>{' '}
-              <Typography.Text type="secondary">
-                {dateTime(e.at ?? e.when)} {byText(e)}
-              </Typography.Text>
-              {e.reason ? <div>{`${t('reason')}：${e.reason}`}</div> : null}
-              {e.note ? <div>{`${t('note')}：${e.note}`}</div> : null}
-            </div>
-          ),
-        }))}
-      />
+      <HistoryTimeline entries={item.history} testId="task-history" />
     </Card>
   );
 }
