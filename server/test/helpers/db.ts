@@ -9,6 +9,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { buildApp, type YiwangApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createUser, hashPassword } from '../../src/platform/auth/index.js';
+import type { Clock } from '../../src/platform/clock.js';
 
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -17,25 +18,43 @@ export const ENGINES: Engine[] = (process.env.TEST_ENGINES?.split(',') as Engine
 
 const shared = new Map<Engine, Promise<YiwangApp>>();
 
+/** The configuration of a test app on `engine` (PostgreSQL: the test database; PGlite: in memory). */
+export function testConfig(engine: Engine, pgliteDir?: string) {
+  return loadConfig(
+    {},
+    {
+      ...(engine === 'postgres' ? { DATABASE_URL: POSTGRES_URL } : pgliteDir ? { YIWANG_DATA_DIR: pgliteDir } : { YIWANG_MEMORY: '1' }),
+      YIWANG_BASE_URL: 'http://yiwang.test/fhir/R4',
+      YIWANG_BODY_LIMIT: String(2 * 1024 * 1024),
+      LOG_LEVEL: 'silent',
+      YIWANG_TEST_TENANT_HEADER: '1',
+      YIWANG_IMPORT_DIRS: tmpdir(),
+    },
+  );
+}
+
 /** One app per engine per test file (PGlite migration takes ~2 s); a fresh tenant per call of `tenantApp`. */
 export function sharedApp(engine: Engine): Promise<YiwangApp> {
   let app = shared.get(engine);
   if (!app) {
-    const config = loadConfig(
-      {},
-      {
-        ...(engine === 'postgres' ? { DATABASE_URL: POSTGRES_URL } : { YIWANG_MEMORY: '1' }),
-        YIWANG_BASE_URL: 'http://yiwang.test/fhir/R4',
-        YIWANG_BODY_LIMIT: String(2 * 1024 * 1024),
-        LOG_LEVEL: 'silent',
-        YIWANG_TEST_TENANT_HEADER: '1',
-        YIWANG_IMPORT_DIRS: tmpdir(),
-      },
-    );
-    app = buildApp(config, { logger: false });
+    app = buildApp(testConfig(engine), { logger: false });
     shared.set(engine, app);
   }
   return app;
+}
+
+/**
+ * An app of its own (the caller closes it) with a ManualClock and no background loops, for tests that move time and
+ * run the scheduler by hand (`yiwang.scheduler.runDue()`). A restart: on PostgreSQL, a second app shares the database;
+ * on PGlite, give a data directory (`pgliteDir`) and build again on it after closing the first.
+ */
+export function clockedApp(engine: Engine, clock: Clock, pgliteDir?: string): Promise<YiwangApp> {
+  return buildApp(testConfig(engine, pgliteDir), { logger: false, clock, background: false });
+}
+
+/** A client of `yiwang` signed in as an administrator of `tenant` (default: a fresh tenant). */
+export async function adminClient(yiwang: YiwangApp, tenant = 't-' + randomUUID()): Promise<TestClient> {
+  return clientFor(yiwang, tenant, await signIn(yiwang, tenant, { roles: ['admin'], username: 'admin-' + randomUUID().slice(0, 6) }));
 }
 
 export async function closeApps(): Promise<void> {

@@ -1,0 +1,116 @@
+/**
+ * Worklists (我的待办 / 本机构 / 超时 / 我发起的): open tasks from the engine's index joined with the Task rows under the
+ * caller's access condition, so a user only ever lists tasks of residents in their scope.
+ */
+import type { Task } from '@medplum/fhirtypes';
+import type { Repository } from '../fhir/repository.js';
+import { SqlParams } from '../fhir/sql.js';
+import { resolveScope } from '../access/filter.js';
+import type { Actor } from './actor.js';
+import { ROW_COLUMNS, type WorkflowTaskRow } from './store.js';
+
+export type WorklistView = 'mine' | 'institution' | 'overdue' | 'requested';
+export const WORKLIST_VIEWS: readonly WorklistView[] = ['mine', 'institution', 'overdue', 'requested'];
+
+export interface WorklistFilter {
+  workflow?: string;
+  state?: string;
+  patient?: string;
+  count?: number;
+}
+
+export interface WorklistScope {
+  me?: string;
+  organization?: string;
+  /** The caller's institution and every one below it. */
+  subtree: string[];
+}
+
+export async function worklistScope(repo: Repository, actor: Actor): Promise<WorklistScope> {
+  const scope = await resolveScope(repo.db, { tenant: repo.tenant, roles: actor.roles, organizationId: actor.organizationId });
+  return {
+    me: actor.practitionerId ? `Practitioner/${actor.practitionerId}` : undefined,
+    organization: actor.organizationId ? `Organization/${actor.organizationId}` : undefined,
+    subtree: scope.organizationRefs,
+  };
+}
+
+/** SQL on `w` (workflow_task) for a view; without an institution, "institution" and "overdue" cover every visible task. */
+function viewCondition(view: WorklistView, scope: WorklistScope, params: SqlParams, now: string): string {
+  // Parameters are added only when used: an unused one has no type PostgreSQL could infer.
+  const mine = () => `w.owner = ANY(${params.add([scope.me, scope.organization].filter(Boolean))}::text[])`;
+  const institution = () => (scope.organization ? `w.owner = ANY(${params.add(scope.subtree)}::text[])` : 'true');
+  const requested = () =>
+    `(w.requester = ANY(${params.add([scope.me].filter(Boolean))}::text[])${
+      scope.organization ? ` OR w.requester_org = ANY(${params.add(scope.subtree)}::text[])` : ''
+    })`;
+  switch (view) {
+    case 'mine':
+      return mine();
+    case 'institution':
+      return institution();
+    case 'requested':
+      return requested();
+    case 'overdue':
+      return `w.due_at < ${params.add(now)}::timestamptz AND (${institution()} OR ${requested()})`;
+  }
+}
+
+export interface WorklistRow extends WorkflowTaskRow {
+  content: string;
+}
+
+export async function listTasks(
+  repo: Repository,
+  scope: WorklistScope,
+  view: WorklistView,
+  filter: WorklistFilter,
+  now: Date,
+): Promise<{ task: Task; row: WorkflowTaskRow }[]> {
+  const params = new SqlParams([repo.tenant]);
+  const conditions = ['w.tenant = $1', 'NOT w.final', viewCondition(view, scope, params, now.toISOString())];
+  if (filter.workflow) conditions.push(`w.workflow = ${params.add(filter.workflow)}`);
+  if (filter.state) conditions.push(`w.state = ${params.add(filter.state)}`);
+  if (filter.patient) conditions.push(`w.patient = ${params.add(filter.patient)}`);
+  const access = repo.access.readCondition('Task', 'r', params);
+  if (access) conditions.push(`(${access})`);
+  const rows = await repo.query<WorklistRow>(
+    `SELECT ${ROW_COLUMNS.split(', ')
+      .map((c) => `w.${c}`)
+      .join(', ')}, r.content
+       FROM workflow_task w JOIN "Task" r ON r.tenant = w.tenant AND r.id = w.task_id AND NOT r.deleted
+      WHERE ${conditions.join(' AND ')}
+      ORDER BY w.due_at ASC NULLS LAST, w.entered_at ASC, w.task_id
+      LIMIT ${params.add(Math.min(Math.max(filter.count ?? 50, 1), 200))}`,
+    params.values,
+  );
+  return rows.map(({ content, ...row }) => ({ task: JSON.parse(content) as Task, row }));
+}
+
+/** Open tasks per view, for the badges. */
+export async function countTasks(
+  repo: Repository,
+  scope: WorklistScope,
+  now: Date,
+  filter: WorklistFilter = {},
+): Promise<Record<WorklistView, number>> {
+  const params = new SqlParams([repo.tenant]);
+  const extra: string[] = [];
+  if (filter.workflow) extra.push(`w.workflow = ${params.add(filter.workflow)}`);
+  const access = repo.access.readCondition('Task', 'r', params);
+  if (access) extra.push(`(${access})`);
+  const counts = WORKLIST_VIEWS.map((v) => `count(*) FILTER (WHERE ${viewCondition(v, scope, params, now.toISOString())}) AS "${v}"`);
+  const rows = await repo.query<Record<WorklistView, string | number>>(
+    `SELECT ${counts.join(', ')}
+       FROM workflow_task w JOIN "Task" r ON r.tenant = w.tenant AND r.id = w.task_id AND NOT r.deleted
+      WHERE w.tenant = $1 AND NOT w.final${extra.length ? ` AND ${extra.join(' AND ')}` : ''}`,
+    params.values,
+  );
+  const r = rows[0];
+  return {
+    mine: Number(r?.mine ?? 0),
+    institution: Number(r?.institution ?? 0),
+    overdue: Number(r?.overdue ?? 0),
+    requested: Number(r?.requested ?? 0),
+  };
+}
