@@ -40,6 +40,8 @@ import { registerWebRoutes } from './platform/web/routes.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { EventDispatcher } from './platform/events/dispatcher.js';
 import { createEventTransport } from './platform/events/transport.js';
+import { registerEventAdminRoutes } from './platform/events/routes.js';
+import { registerSubscriptions, type Subscriptions } from './platform/subscriptions/index.js';
 import { Scheduler } from './platform/scheduler/scheduler.js';
 import { LoggingChannel, Notifier } from './platform/notify/notifier.js';
 import { registerInboxRoutes } from './platform/notify/routes.js';
@@ -71,6 +73,8 @@ export interface YiwangApp {
   clock: Clock;
   /** Committed writes → module handlers (transactional outbox; in process or through NATS JetStream). */
   events: EventDispatcher;
+  /** FHIR R4 Subscriptions: their event handler (subscribed to `events`), registry and websocket hub. */
+  subscriptions: Subscriptions;
   /** Timed jobs (escalations, reminders) that survive restarts. */
   scheduler: Scheduler;
   /** Inbox, live push and outbound channels. */
@@ -271,6 +275,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     log: logError,
     transport: await createEventTransport(config, logError),
   });
+  await registerEventAdminRoutes(app, events);
+  // FHIR R4 Subscriptions (rest-hook, websocket) for external systems, fed by the same events.
+  const subscriptions = await registerSubscriptions(app, {
+    db,
+    systemRepository,
+    repositoryFor,
+    baseUrl: config.publicBaseUrl ?? 'urn:yiwang',
+    log: logError,
+  });
+  events.subscribe(subscriptions.handler);
   const scheduler = new Scheduler(db, { clock, repositoryFor: systemRepository, log: logError });
   const notifier = new Notifier(db, clock, logError);
   notifier.addChannel(new LoggingChannel((m) => app.log.info(m)));
@@ -351,6 +365,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     hl7,
     clock,
     events,
+    subscriptions,
     scheduler,
     notifier,
     workflows,

@@ -13,6 +13,17 @@ import { signIn, type Engine } from './helpers/db.js';
 
 const ADMIN_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+const PREFIX = 'yiwang_evtest_';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface IsolatedDatabase {
   /** DATABASE_URL of the new database (undefined for PGlite: in memory, per app). */
   url: string | undefined;
@@ -22,9 +33,15 @@ export interface IsolatedDatabase {
 /** A fresh PostgreSQL database for one suite (dropped by `drop`), or nothing to do for PGlite. */
 export async function isolatedDatabase(engine: Engine): Promise<IsolatedDatabase> {
   if (engine === 'pglite') return { url: undefined, drop: async () => undefined };
-  const name = `yiwang_test_${process.pid}_ev_${randomUUID().slice(0, 8)}`;
+  // Not under the run's 'yiwang_test_' prefix: the global setup of every run drops those it cannot tie to a live pid.
+  const name = `${PREFIX}${process.pid}_${randomUUID().slice(0, 8)}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
+  const leftovers = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE starts_with(datname, '${PREFIX}')`);
+  for (const { datname } of leftovers.rows) {
+    const pid = Number(datname.slice(PREFIX.length).split('_')[0]);
+    if (Number.isInteger(pid) && !alive(pid)) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  }
   await admin.query(`CREATE DATABASE "${name}"`);
   await admin.end();
   return {
@@ -72,7 +89,7 @@ export async function adminOf(yiwang: YiwangApp, tenant = 't-' + randomUUID(), e
         headers: {
           'x-test-tenant': tenant,
           authorization: `Bearer ${token}`,
-          ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}),
+          ...(body !== undefined ? { 'content-type': url.startsWith('/') ? 'application/json' : 'application/fhir+json' } : {}),
         },
         ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
       });

@@ -39,6 +39,12 @@ export function capabilityStatement(ctx: RouterContext): CapabilityStatement {
       ...(model.resourceType === 'Patient'
         ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }
         : {}),
+      ...(model.resourceType === 'Subscription'
+        ? {
+            documentation:
+              'R4 Subscriptions (docs/events.md): criteria is a search on one resource type, evaluated on every create and update; channels rest-hook (payload application/fhir+json: PUT [endpoint]/[type]/[id]; no payload: empty POST) and websocket (bind/bound/ping at the websocket extension URL); email, sms and message are not supported. status requested becomes active when accepted, error after failed deliveries, active again after a successful one.',
+          }
+        : {}),
     });
   }
   const operations = [...(ctx.operations?.keys() ?? [])].map((name) => ({
@@ -72,6 +78,13 @@ export function capabilityStatement(ctx: RouterContext): CapabilityStatement {
             },
           ],
         },
+        // Where the Subscription websocket channel listens (R4 extension).
+        extension: [
+          {
+            url: 'http://hl7.org/fhir/StructureDefinition/capabilitystatement-websocket',
+            valueUrl: `${ctx.baseUrl.replace(/^http/, 'ws')}/subscriptions/ws`,
+          },
+        ],
         resource: resources,
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
         ...(operations.length ? { operation: operations } : {}),
