@@ -11,18 +11,11 @@ import { Link } from 'react-router-dom';
 import { useAuth } from '../auth';
 import { useI18n } from '../i18n';
 import { useNotifications } from '../notify/LiveProvider';
-import { CV_KEY, listCriticalValues, partyText, resultText, type CriticalValue } from './api';
+import { CV_KEY, listCriticalValues, partyText, resultText, taskIdOf, type CriticalValue } from './api';
 import { AcknowledgeDialog } from './AcknowledgeDialog';
 
 /** Roles that order tests and so receive critical values. */
 export const CV_ROLES = ['village-doctor', 'township-doctor', 'county-specialist', 'public-health-worker'];
-
-/** The task id a critical-value notification is about ('/critical-values/<id>' link or 'Task/<id>' focus). */
-export function taskIdOf(n: { link?: string; focus?: string }): string | undefined {
-  const m = n.link?.match(/^\/critical-values\/([^/?#]+)/);
-  if (m) return decodeURIComponent(m[1]!);
-  return n.focus?.startsWith('Task/') ? n.focus.slice(5) : undefined;
-}
 
 export function useMyOpenCriticalValues() {
   const { has } = useAuth();

@@ -96,3 +96,10 @@ export function resultText(cv: CriticalValue): string {
   const name = cv.item.name ?? cv.item.id;
   return cv.value && cv.value !== name ? `${name} ${cv.value}` : name;
 }
+
+/** The task id a critical-value notification is about ('/critical-values/<id>' link or 'Task/<id>' focus). */
+export function taskIdOf(n: { link?: string; focus?: string }): string | undefined {
+  const m = n.link?.match(/^\/critical-values\/([^/?#]+)/);
+  if (m) return decodeURIComponent(m[1]!);
+  return n.focus?.startsWith('Task/') ? n.focus.slice(5) : undefined;
+}

@@ -16,7 +16,8 @@ import { useI18n } from '../../i18n';
 import { createReferral, getReferral, type Coded, type Direction, type NewReferral, type Urgency } from '../../referral/api';
 import { AttachmentPicker } from '../../referral/AttachmentPicker';
 import { DiagnosisInput } from '../../referral/DiagnosisInput';
-import { departmentsOf, InstitutionPicker } from '../../referral/InstitutionPicker';
+import { InstitutionPicker } from '../../referral/InstitutionPicker';
+import { departmentsOf } from '../../referral/institutions';
 import { PatientPicker } from '../../referral/PatientPicker';
 
 interface Values {
