@@ -83,6 +83,8 @@ describe.each(ENGINES)('critical values over HTTP on %s', (engine) => {
 
     // Open alerts are plain FHIR searches.
     expect(await search(admin, `${TASKS}&status=requested&owner=Practitioner/${county.doctorA}`)).toHaveLength(1);
+    expect(await search(admin, `Flag?status=active&category=critical-value&patient=${obs.subject.reference}`)).toHaveLength(1);
+    expect(await search(admin, `Flag?status=inactive&category=urn:yiwang:flag-category|critical-value`)).toHaveLength(0);
   });
 
   it('the same message resent, a corrected resend and the same event delivered twice raise no second alert', async () => {
@@ -203,6 +205,8 @@ describe.each(ENGINES)('critical values over HTTP on %s', (engine) => {
     expect(twice.statusCode).toBe(409);
     expect((await county.doctorAClient.get('/api/critical-values?view=open')).json().items).toHaveLength(0);
     expect(await search(admin, `${TASKS}&status=requested&owner=Practitioner/${county.doctorA}`)).toHaveLength(0);
+    expect(await search(admin, `Flag?status=active&category=critical-value&patient=${flag.subject.reference}`)).toHaveLength(0);
+    expect(await search(admin, `Flag?status=inactive&category=critical-value&patient=${flag.subject.reference}`)).toHaveLength(1);
     // The chain is readable by the doctor.
     const again = await county.doctorAClient.get(`/api/critical-values/${item.taskId}`);
     expect(again.statusCode).toBe(200);

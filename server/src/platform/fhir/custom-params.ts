@@ -12,8 +12,8 @@ import { canonical, hasHan, surnameReading } from '../identity/matching/pinyin.j
 
 export interface CustomParam {
   definition: SearchParameter;
-  /** Turns the strings FHIRPath found into the values to index. */
-  derive: (strings: string[]) => string[];
+  /** Turns the strings FHIRPath found into the values to index (string parameters only). */
+  derive?: (strings: string[]) => string[];
 }
 
 function pinyinForms(text: string): string[] {
@@ -44,4 +44,36 @@ export const NAME_PINYIN: CustomParam = {
   derive: (strings) => [...new Set(strings.flatMap(pinyinForms))],
 };
 
-export const CUSTOM_PARAMS: CustomParam[] = [NAME_PINYIN];
+/**
+ * Flag status and category (R4 defines neither as a search parameter): open alerts such as critical values (危急值) are
+ * then a plain search, `Flag?status=active&category=critical-value` (docs/critical-values.md; columns: migration 0012).
+ */
+export const FLAG_STATUS: CustomParam = {
+  definition: {
+    resourceType: 'SearchParameter',
+    url: 'https://yiwang.cn/fhir/SearchParameter/flag-status',
+    name: 'status',
+    status: 'active',
+    description: 'Flag.status: active | inactive | entered-in-error',
+    code: 'status',
+    base: ['Flag'],
+    type: 'token',
+    expression: 'Flag.status',
+  },
+};
+
+export const FLAG_CATEGORY: CustomParam = {
+  definition: {
+    resourceType: 'SearchParameter',
+    url: 'https://yiwang.cn/fhir/SearchParameter/flag-category',
+    name: 'category',
+    status: 'active',
+    description: 'Flag.category (e.g. urn:yiwang:flag-category|critical-value)',
+    code: 'category',
+    base: ['Flag'],
+    type: 'token',
+    expression: 'Flag.category',
+  },
+};
+
+export const CUSTOM_PARAMS: CustomParam[] = [NAME_PINYIN, FLAG_STATUS, FLAG_CATEGORY];
