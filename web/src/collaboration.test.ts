@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { backoff, SseParser } from './notify/sse';
 import { withArrival, type Notification } from './notify/api';
 import { taskIdOf } from './critical-values/api';
-import { departmentsOf, targetsFor } from './referral/institutions';
+import { departmentsOf, parseDiagnosis, targetsFor } from './referral/institutions';
 import { durationMinutes, inLanguage } from './api/format';
 import type { Organization } from './api/types';
 
@@ -83,7 +83,12 @@ describe('referral targets', () => {
     expect(targetsFor(orgs, 'external', 'town').map((o) => o.id)).not.toContain('cdc');
   });
   it('departments of the receiving hospital by their short name', () => {
-    expect(departmentsOf(orgs, 'Organization/county')).toEqual(['心血管内科']);
+    expect(departmentsOf(orgs, 'Organization/county')).toEqual([{ value: 'Organization/cardio', label: '心血管内科' }]);
     expect(departmentsOf(orgs, undefined)).toEqual([]);
+  });
+  it('reads a typed diagnosis as code and name, either way round', () => {
+    expect(parseDiagnosis('n18.5 慢性肾脏病5期')).toEqual({ code: 'N18.5', display: '慢性肾脏病5期' });
+    expect(parseDiagnosis('高血压 I10')).toEqual({ code: 'I10', display: '高血压' });
+    expect(parseDiagnosis('高血压')).toEqual({ display: '高血压' });
   });
 });

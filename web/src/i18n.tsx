@@ -287,6 +287,15 @@ const DICT = {
   createdAt: ['创建时间', 'Created'],
   late: ['超时', 'late'],
   workflow: ['流程', 'Workflow'],
+  noDepartments: ['该机构无下设科室', 'No departments'],
+  diagnosisHint: [
+    '从常用诊断中选择，或按“ICD-10编码 名称”输入，如 N18.5 慢性肾脏病',
+    'Pick a common diagnosis or type "ICD-10 code name", e.g. N18.5 chronic kidney disease',
+  ],
+  diagnosisCode: [
+    '每个诊断都须有 ICD-10 编码，请按“编码 名称”输入，如 I10 高血压',
+    'Each diagnosis needs an ICD-10 code: type "code name", e.g. I10 hypertension',
+  ],
   cvClosed: ['已关闭', 'Closed'],
   cvMedianMinutes: ['确认用时（中位数）', 'Time to acknowledge (median)'],
   cvLimits: [

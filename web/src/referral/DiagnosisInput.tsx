@@ -1,6 +1,7 @@
-/** Diagnoses as tags: pick from common ICD-10 entries or type one's own (sent without a code). */
+/** Diagnoses as tags: pick from common ICD-10 entries or type one's own as "code name" (e.g. "N18.5 慢性肾脏病5期"). */
 import { Select } from 'antd';
 import type { Coded } from './api';
+import { parseDiagnosis } from './institutions';
 
 const COMMON: Coded[] = [
   { code: 'I10.x00', display: '特发性(原发性)高血压' },
@@ -20,8 +21,9 @@ const COMMON: Coded[] = [
 const SEP = '\u0001';
 const encode = (d: Coded) => (d.code ? `${d.code}${SEP}${d.display}` : d.display);
 const decode = (v: string): Coded => {
-  const [code, display] = v.includes(SEP) ? v.split(SEP) : [undefined, v];
-  return code ? { code, display: display! } : { display: v.trim() };
+  if (!v.includes(SEP)) return parseDiagnosis(v);
+  const [code, display] = v.split(SEP);
+  return { code: code!, display: display! };
 };
 
 export function DiagnosisInput({ value, onChange, id }: { value?: Coded[]; onChange?: (v: Coded[]) => void; id?: string }) {

@@ -33,12 +33,25 @@ export function targetsFor(orgs: Organization[], direction: Direction, own?: str
     .sort((a, b) => (RANK[typeCode(a) ?? ''] ?? 9) - (RANK[typeCode(b) ?? ''] ?? 9) || (a.name ?? '').localeCompare(b.name ?? '', 'zh'));
 }
 
-/** The departments (child organisations typed 'dept') of an institution, by name. */
-export function departmentsOf(orgs: Organization[], parent: string | undefined): string[] {
+/** The departments (child organisations typed 'dept') of an institution: reference and short name. */
+export function departmentsOf(orgs: Organization[], parent: string | undefined): { value: string; label: string }[] {
   if (!parent) return [];
   const prefix = orgs.find((o) => `Organization/${o.id}` === parent)?.name ?? '';
   return orgs
     .filter((o) => o.partOf?.reference === parent && o.type?.some((t) => t.coding?.some((c) => c.code === 'dept')))
-    .map((o) => (o.name ?? '').replace(prefix, ''))
-    .filter(Boolean);
+    .map((o) => ({ value: `Organization/${o.id}`, label: (o.name ?? '').replace(prefix, '') || (o.name ?? o.id ?? '') }))
+    .sort((a, b) => a.label.localeCompare(b.label, 'zh'));
+}
+
+/** An ICD-10 code as the server accepts it (I10, E11.9, I10.X00). */
+export const ICD10 = /^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$/;
+
+/** A typed diagnosis "I10 高血压" (code first or last) → { code, display }; no code → display only. */
+export function parseDiagnosis(text: string): { code?: string; display: string } {
+  const v = text.trim();
+  const first = /^([A-Za-z][0-9]{2}(?:\.[0-9A-Za-z]{1,4})?)\s+(.+)$/.exec(v);
+  if (first) return { code: first[1]!.toUpperCase(), display: first[2]!.trim() };
+  const last = /^(.+?)\s+([A-Za-z][0-9]{2}(?:\.[0-9A-Za-z]{1,4})?)$/.exec(v);
+  if (last) return { code: last[2]!.toUpperCase(), display: last[1]!.trim() };
+  return { display: v };
 }

@@ -5,7 +5,7 @@
  * resident, the institution that sent them and the diagnoses. Nothing is sent until the form is complete.
  */
 import { useEffect, useMemo } from 'react';
-import { App, AutoComplete, Button, Card, DatePicker, Form, Input, Radio, Select, Space, Typography } from 'antd';
+import { App, Button, Card, DatePicker, Form, Input, Radio, Select, Space, Typography } from 'antd';
 import type { Dayjs } from 'dayjs';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useNavigate, useSearchParams } from 'react-router-dom';
@@ -17,7 +17,7 @@ import { createReferral, getReferral, type Coded, type Direction, type NewReferr
 import { AttachmentPicker } from '../../referral/AttachmentPicker';
 import { DiagnosisInput } from '../../referral/DiagnosisInput';
 import { InstitutionPicker } from '../../referral/InstitutionPicker';
-import { departmentsOf } from '../../referral/institutions';
+import { departmentsOf, ICD10 } from '../../referral/institutions';
 import { PatientPicker } from '../../referral/PatientPicker';
 
 interface Values {
@@ -124,12 +124,16 @@ export default function NewReferralPage() {
           <PatientPicker />
         </Form.Item>
         <Form.Item name="to" label={t('toInstitution')} rules={[{ required: true, message: t('toRequired') }]}>
-          <InstitutionPicker direction={direction} own={me?.organizationId} />
+          <InstitutionPicker onChange={() => form.setFieldValue('department', undefined)} direction={direction} own={me?.organizationId} />
         </Form.Item>
         <Form.Item name="department" label={t('department')}>
-          <AutoComplete
-            options={departments.map((d) => ({ value: d }))}
-            filterOption={(input, o) => String(o?.value ?? '').includes(input)}
+          <Select
+            allowClear
+            showSearch
+            optionFilterProp="label"
+            options={departments}
+            disabled={!departments.length}
+            placeholder={to && !departments.length ? t('noDepartments') : undefined}
             data-testid="department-input"
           />
         </Form.Item>
@@ -145,7 +149,16 @@ export default function NewReferralPage() {
         <Form.Item
           name="diagnosis"
           label={t('diagnosis')}
-          rules={[{ required: true, type: 'array', min: 1, message: t('diagnosisRequired') }]}
+          extra={t('diagnosisHint')}
+          rules={[
+            { required: true, type: 'array', min: 1, message: t('diagnosisRequired') },
+            {
+              validator: (_, v: Coded[] | undefined) =>
+                (v ?? []).every((d) => d.code && ICD10.test(d.code.toUpperCase()))
+                  ? Promise.resolve()
+                  : Promise.reject(new Error(t('diagnosisCode'))),
+            },
+          ]}
         >
           <DiagnosisInput />
         </Form.Item>
