@@ -227,6 +227,78 @@ describe.each(ENGINES)('critical values over HTTP on %s', (engine) => {
     });
   });
 
+  it('who is told: the report order, an imaging finding in a report conclusion, the general practitioner', async () => {
+    await admin.request('PUT', 'Patient/p-who', {
+      resourceType: 'Patient',
+      id: 'p-who',
+      name: [{ text: '吴七' }],
+      generalPractitioner: [{ reference: `Practitioner/${county.doctorA}` }],
+    });
+    await admin.request('PUT', 'ServiceRequest/sr-ct', {
+      resourceType: 'ServiceRequest',
+      id: 'sr-ct',
+      status: 'active',
+      intent: 'order',
+      subject: { reference: 'Patient/p-who' },
+      requester: { reference: 'PractitionerRole/role-b' },
+      code: { text: '头颅CT' },
+    });
+    // A CT report whose conclusion is an intracranial haemorrhage: its order's requester (a PractitionerRole) is told.
+    await admin.request('PUT', 'DiagnosticReport/dr-ct', {
+      resourceType: 'DiagnosticReport',
+      id: 'dr-ct',
+      status: 'final',
+      basedOn: [{ reference: 'ServiceRequest/sr-ct' }],
+      code: { text: '头颅CT平扫' },
+      subject: { reference: 'Patient/p-who' },
+      effectiveDateTime: '2026-12-05T09:00:00+08:00',
+      conclusion: '左侧基底节区脑出血',
+      conclusionCode: [{ coding: [{ system: 'http://snomed.info/sct', code: '1386000', display: 'Intracranial hemorrhage' }] }],
+    });
+    // A glucose with no order of its own, held by a report that has one (the report is written first).
+    await admin.request('PUT', 'DiagnosticReport/dr-glu', {
+      resourceType: 'DiagnosticReport',
+      id: 'dr-glu',
+      status: 'final',
+      basedOn: [{ reference: 'ServiceRequest/sr-ct' }],
+      code: { text: '生化' },
+      subject: { reference: 'Patient/p-who' },
+      result: [{ reference: 'Observation/o-glu' }],
+    });
+    await admin.request('PUT', 'Observation/o-glu', {
+      resourceType: 'Observation',
+      id: 'o-glu',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '2345-7' }] },
+      subject: { reference: 'Patient/p-who' },
+      effectiveDateTime: '2026-12-05T09:00:00+08:00',
+      valueQuantity: { value: 30, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+    });
+    // A sodium without any order: the resident's general practitioner.
+    await admin.request('PUT', 'Observation/o-na', {
+      resourceType: 'Observation',
+      id: 'o-na',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '2951-2' }] },
+      subject: { reference: 'Patient/p-who' },
+      effectiveDateTime: '2026-12-05T09:00:00+08:00',
+      valueQuantity: { value: 118, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+    });
+    await admin.yiwang.events.drain();
+    const [ct] = await search(admin, `${TASKS}&focus=DiagnosticReport/dr-ct`);
+    expect(ct.owner.reference).toBe(`Practitioner/${county.doctorB}`);
+    expect(ct.description).toContain('颅内出血');
+    // The report without a conclusion code raises nothing itself; its glucose goes to the report order's requester.
+    expect(await search(admin, `${TASKS}&focus=DiagnosticReport/dr-glu`)).toHaveLength(0);
+    const [glu] = await search(admin, `${TASKS}&focus=Observation/o-glu`);
+    expect(glu.owner.reference).toBe(`Practitioner/${county.doctorB}`);
+    expect((await county.doctorBClient.get(`/api/critical-values/${glu.id}`)).json().responsibleSource).toBe('report-order');
+    const [na] = await search(admin, `${TASKS}&focus=Observation/o-na`);
+    expect(na.owner.reference).toBe(`Practitioner/${county.doctorA}`);
+    const summary = (await county.doctorAClient.get(`/api/critical-values/${na.id}`)).json();
+    expect(summary).toMatchObject({ responsibleSource: 'general-practitioner', direction: 'low', limit: '<120 mmol/L' });
+  });
+
   it.runIf(haveHl7Data)('real sample ORU messages from the shared corpus are judged without errors', async () => {
     const dir = join(HL7_DATA, 'microsoft-fhir-converter/messages');
     const files = readdirSync(dir).filter((f) => /^ORU/i.test(f));
