@@ -287,6 +287,7 @@ const DICT = {
   createdAt: ['创建时间', 'Created'],
   late: ['超时', 'late'],
   workflow: ['流程', 'Workflow'],
+  followUpTasksOf: ['随访任务', 'Follow-up tasks'],
   noDepartments: ['该机构无下设科室', 'No departments'],
   diagnosisHint: [
     '从常用诊断中选择，或按“ICD-10编码 名称”输入，如 N18.5 慢性肾脏病',

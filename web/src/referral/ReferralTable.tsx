@@ -3,7 +3,7 @@ import { Space, Table, Tag, Typography } from 'antd';
 import { Link } from 'react-router-dom';
 import { dateTime } from '../api/format';
 import { useI18n } from '../i18n';
-import { partyName, type Referral } from './api';
+import { partyName, shortDept, type Referral } from './api';
 import { DirectionTag, StateTag, UrgencyTag } from './labels';
 
 export function ReferralTable({
@@ -30,13 +30,13 @@ export function ReferralTable({
       locale={{ emptyText: t('noReferrals') }}
       rowClassName="referral-row"
       columns={[
-        { title: t('date'), key: 'd', render: (_, r) => dateTime(r.createdAt ?? r.authoredOn) },
+        { title: t('date'), key: 'd', render: (_, r) => dateTime(r.createdAt) },
         {
           title: t('name'),
           key: 'p',
           render: (_, r) => (
             <Link to={`/referrals/${r.id}`} className="referral-link">
-              {r.patient?.display ?? t('open')}
+              {r.patient?.display || t('open')}
             </Link>
           ),
         },
@@ -53,9 +53,17 @@ export function ReferralTable({
         {
           title: `${t('fromInstitution')} → ${t('toInstitution')}`,
           key: 'ft',
-          render: (_, r) => `${partyName(r.from ?? r.requester)} → ${partyName(r.to)}${r.department ? ` · ${r.department}` : ''}`,
+          render: (_, r) => `${partyName(r.from)} → ${partyName(r.to)}${r.department ? ` · ${shortDept(r)}` : ''}`,
         },
-        ...(compact ? [] : [{ title: t('referralReason'), key: 'r', render: (_: unknown, r: Referral) => r.reason ?? '—' }]),
+        ...(compact
+          ? []
+          : [
+              {
+                title: t('referralReason'),
+                key: 'r',
+                render: (_: unknown, r: Referral) => <span className="referral-reason">{r.reason ?? '—'}</span>,
+              },
+            ]),
         {
           title: t('status'),
           key: 's',

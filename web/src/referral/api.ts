@@ -4,7 +4,8 @@
  */
 import { api, authorizedFetch } from '../api/client';
 import { query } from '../api/fhir';
-import type { AllowedAction, HistoryEntry } from '../tasks/api';
+import type { Resource, ServiceRequest } from '../api/types';
+import type { HistoryEntry, WorkItem } from '../tasks/api';
 
 export type Direction = 'up' | 'down' | 'external';
 export type Urgency = 'routine' | 'urgent';
@@ -34,42 +35,33 @@ export interface NewReferral {
   urgency: Urgency;
   slot?: Slot;
   followUpPlan?: string;
-  /** A down-referral answers an up-referral (ServiceRequest/… or the referral id). */
-  basedOn?: string;
 }
 
 export interface Party {
-  reference?: string;
+  reference: string;
   display?: string;
 }
 
-/** One referral as the server summarises it. Fields the server does not send stay undefined. */
-export interface Referral {
+/** One referral (server/src/modules/referral/service.ts ReferralSummary): its workflow task summary plus the request. */
+export interface Referral extends WorkItem {
+  /** The ServiceRequest id: the referral's id in every route. */
   id: string;
   direction: Direction;
-  state: string;
-  stateDisplay?: { zh: string; en: string };
-  patient?: Party;
+  serviceRequest: ServiceRequest;
   from?: Party;
   to?: Party;
-  requester?: Party;
-  department?: string;
+  department?: Party;
+  urgency: string;
   reason?: string;
-  diagnosis?: Coded[];
-  summary?: string;
-  attachments?: (string | Party)[];
-  urgency?: Urgency;
-  slot?: Slot;
-  followUpPlan?: string | { text?: string; [k: string]: unknown };
-  rejectionReason?: string;
+  diagnosis: { code?: string; display?: string }[];
   createdAt?: string;
-  authoredOn?: string;
-  due?: string;
-  overdue?: boolean;
-  taskId?: string;
-  allowedActions?: (AllowedAction | string)[];
-  history?: HistoryEntry[];
-  basedOn?: string;
+}
+
+/** GET /api/referrals/:id: the summary with the history, the attached records and the follow-up tasks. */
+export interface ReferralDetail extends Referral {
+  history: HistoryEntry[];
+  attachments: { reference: string; resource: Resource | null }[];
+  followUpTasks: WorkItem[];
 }
 
 export interface ReferralStats {
@@ -87,11 +79,10 @@ export function createReferral(body: NewReferral): Promise<Referral> {
 }
 
 export async function listReferrals(q: ListQuery): Promise<Referral[]> {
-  const r = await api<{ items?: Referral[] } | Referral[]>(`/api/referrals?${query({ ...q })}`);
-  return Array.isArray(r) ? r : (r.items ?? []);
+  return (await api<{ items: Referral[] }>(`/api/referrals?${query({ ...q })}`)).items;
 }
 
-export function getReferral(id: string): Promise<Referral> {
+export function getReferral(id: string): Promise<ReferralDetail> {
   return api(`/api/referrals/${encodeURIComponent(id)}`);
 }
 
@@ -114,5 +105,22 @@ export async function openForm(id: string): Promise<void> {
 }
 
 export const partyName = (p: Party | undefined): string => p?.display ?? p?.reference ?? '—';
-export const planText = (p: Referral['followUpPlan']): string | undefined =>
-  typeof p === 'string' ? p : typeof p?.text === 'string' ? p.text : p ? JSON.stringify(p) : undefined;
+
+const EXT = 'https://yiwang.cn/fhir/StructureDefinition/';
+const ext = (r: Referral, name: string) => r.serviceRequest.extension?.find((e) => e.url === EXT + name);
+
+/** The clinical summary (or, down, the discharge summary): the request's first note. */
+export const summaryOf = (r: Referral): string | undefined => r.serviceRequest.note?.[0]?.text;
+export const followUpPlanOf = (r: Referral): string | undefined => ext(r, 'referral-follow-up-plan')?.valueString;
+export function slotOf(r: Referral): Slot | undefined {
+  const start = r.serviceRequest.occurrencePeriod?.start;
+  const kind = ext(r, 'referral-slot-kind')?.valueCode;
+  return start && kind ? { start, end: r.serviceRequest.occurrencePeriod?.end, kind } : undefined;
+}
+
+/** The department's name without the hospital's ("心血管内科" of "南川区人民医院心血管内科"). */
+export function shortDept(r: Referral): string {
+  const d = r.department?.display ?? '';
+  const h = r.to?.display ?? '';
+  return (h && d.startsWith(h) ? d.slice(h.length) : d) || partyName(r.department);
+}

@@ -27,10 +27,10 @@ export function UrgencyTag({ urgency }: { urgency?: string }) {
 
 export function StateTag({ referral }: { referral: Referral }) {
   const { pick } = useI18n();
-  const text = referral.stateDisplay ? pick(referral.stateDisplay) : referral.state;
+  const code = referral.state.code;
   return (
-    <Tag color={STATE_COLOR[referral.state] ?? 'default'} className="referral-state" data-state={referral.state}>
-      {text}
+    <Tag color={STATE_COLOR[code] ?? 'default'} className="referral-state" data-state={code}>
+      {pick(referral.state.display)}
     </Tag>
   );
 }

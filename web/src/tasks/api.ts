@@ -90,10 +90,21 @@ export function focusText(item: WorkItem): string {
   return item.task.description || item.focus?.summary || item.task.code?.text || item.workflow.title.zh;
 }
 
+/** Workflows whose task is a referral (its focus is the referral's ServiceRequest). */
+export const REFERRAL_WORKFLOWS = new Set(['up-referral', 'down-referral', 'external-referral']);
+
 /** Page of the matter: a critical value's alert page, a referral's page, else the task's own page. */
-export function linkOf(item: WorkItem, referralId?: (item: WorkItem) => string | undefined): string {
+export function linkOf(item: WorkItem): string {
   if (item.workflow.id === 'critical-value') return `/critical-values/${item.task.id}`;
-  const referral = referralId?.(item);
-  if (referral) return `/referrals/${referral}`;
+  const focus = item.focus?.reference;
+  if (REFERRAL_WORKFLOWS.has(item.workflow.id) && focus?.startsWith('ServiceRequest/')) return `/referrals/${focus.slice(15)}`;
   return `/tasks/${item.task.id}`;
+}
+
+/** The referral a task belongs to (a follow-up after a down-referral has the referral as its focus). */
+export function referralOf(item: WorkItem): string | undefined {
+  const focus = item.focus?.reference;
+  return focus?.startsWith('ServiceRequest/') && (REFERRAL_WORKFLOWS.has(item.workflow.id) || item.workflow.id === 'referral-follow-up')
+    ? focus.slice(15)
+    : undefined;
 }

@@ -8,13 +8,11 @@ import { useI18n } from '../i18n';
 import { listReferrals } from '../referral/api';
 import { ReferralTable } from '../referral/ReferralTable';
 
-const OPEN = new Set(['requested', 'accepted', 'arrived', 'in-progress', 'received', 'ready']);
-
 export function ReferralPanel({ outgoing = false, testId }: { outgoing?: boolean; testId?: string }) {
   const { t } = useI18n();
   const [view, setView] = useState<'incoming' | 'outgoing'>('incoming');
   const q = useQuery({ queryKey: ['referrals', view, '', ''], queryFn: () => listReferrals({ view }) });
-  const rows = (q.data ?? []).filter((r) => OPEN.has(r.state));
+  const rows = (q.data ?? []).filter((r) => !r.state.final);
   return (
     <Card
       size="small"

@@ -62,8 +62,10 @@ export default function NewReferralPage() {
     form.setFieldsValue({
       direction: 'down',
       patient: r.patient?.reference,
-      to: r.from?.reference ?? r.requester?.reference,
-      diagnosis: r.diagnosis,
+      to: r.from?.reference,
+      diagnosis: r.diagnosis
+        .filter((d): d is Coded => !!d.display)
+        .map((d) => ({ ...(d.code ? { code: d.code } : {}), display: d.display })),
     });
   }, [source.data, form]);
 
@@ -89,7 +91,6 @@ export default function NewReferralPage() {
       ...(v.attachments?.length ? { attachments: v.attachments } : {}),
       ...(v.slotKind && v.slotStart ? { slot: { kind: v.slotKind, start: v.slotStart.toISOString() } } : {}),
       ...(v.direction === 'down' && v.followUpPlan ? { followUpPlan: v.followUpPlan.trim() } : {}),
-      ...(from ? { basedOn: from } : {}),
     };
     create.mutate(body);
   };

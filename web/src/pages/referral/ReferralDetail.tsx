@@ -1,5 +1,5 @@
 /** One referral: resident, direction, institutions, reason, diagnoses, summary, attachments, slot, follow-up plan,
- *  state and history; the actions the caller may take; the printable form (PDF). */
+ *  state, follow-up tasks and history; the actions the caller may take; the printable form (PDF). */
 import { App, Button, Card, Descriptions, Result, Space, Spin, Tag, Typography } from 'antd';
 import { PrinterOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
@@ -9,14 +9,15 @@ import { dateTime } from '../../api/format';
 import { useAuth } from '../../auth';
 import { ErrorAlert, useErrorText } from '../../components/ErrorAlert';
 import { useI18n } from '../../i18n';
-import { getReferral, openForm, partyName, planText, type Referral } from '../../referral/api';
+import { followUpPlanOf, getReferral, openForm, partyName, shortDept, slotOf, summaryOf } from '../../referral/api';
+import { attachmentText } from '../../referral/attachments';
 import { DirectionTag, StateTag, UrgencyTag } from '../../referral/labels';
 import { ReferralActions } from '../../referral/ReferralActions';
 import { HistoryTimeline } from '../../tasks/HistoryTimeline';
+import { WorkTable } from '../../tasks/WorkTable';
 
-function attachmentText(a: Referral['attachments'] extends (infer U)[] | undefined ? U : never): string {
-  return typeof a === 'string' ? a : partyName(a);
-}
+/** States after which a hospital that received an up-referral may send the resident back down. */
+const REFER_DOWN_FROM = new Set(['accepted', 'arrived', 'completed']);
 
 export default function ReferralDetail() {
   const { id = '' } = useParams();
@@ -37,11 +38,12 @@ export default function ReferralDetail() {
     );
   if (q.error || !q.data) return <ErrorAlert error={q.error} onRetry={() => void q.refetch()} />;
   const r = q.data;
-  const own = `Organization/${me?.organizationId ?? ''}`;
-  const received =
-    r.to?.reference === own || (r.to?.reference !== undefined && r.from?.reference !== own && !!me?.roles.includes('county-specialist'));
-  const canReferDown = r.direction === 'up' && received && ['accepted', 'arrived', 'in-progress', 'completed'].includes(r.state);
+  const received = r.task.owner?.reference === `Organization/${me?.organizationId ?? ''}`;
+  const canReferDown = r.direction === 'up' && received && REFER_DOWN_FROM.has(r.state.code);
   const patientId = r.patient?.reference?.startsWith('Patient/') ? r.patient.reference.slice(8) : undefined;
+  const down = r.direction === 'down';
+  const plan = followUpPlanOf(r);
+  const slot = slotOf(r);
   return (
     <Card
       data-testid="referral-detail"
@@ -68,66 +70,70 @@ export default function ReferralDetail() {
         <ReferralActions referral={r} canReferDown={canReferDown} />
         <Descriptions size="small" bordered column={{ xs: 1, md: 2 }}>
           <Descriptions.Item label={t('resident')}>
-            {patientId ? <Link to={`/patients/${patientId}`}>{r.patient?.display ?? t('open')}</Link> : partyName(r.patient)}
+            {patientId ? <Link to={`/patients/${patientId}`}>{r.patient?.display || t('open')}</Link> : '—'}
           </Descriptions.Item>
-          <Descriptions.Item label={t('date')}>{dateTime(r.createdAt ?? r.authoredOn)}</Descriptions.Item>
-          <Descriptions.Item label={t('fromInstitution')}>{partyName(r.from ?? r.requester)}</Descriptions.Item>
+          <Descriptions.Item label={t('date')}>{dateTime(r.createdAt)}</Descriptions.Item>
+          <Descriptions.Item label={t('fromInstitution')}>
+            {partyName(r.from)}
+            {r.serviceRequest.requester?.display ? ` · ${r.serviceRequest.requester.display}` : ''}
+          </Descriptions.Item>
           <Descriptions.Item label={t('toInstitution')}>
             {partyName(r.to)}
-            {r.department ? ` · ${r.department}` : ''}
+            {r.department ? ` · ${shortDept(r)}` : ''}
           </Descriptions.Item>
           <Descriptions.Item label={t('referralReason')} span={2}>
             <span data-testid="referral-reason-text">{r.reason ?? '—'}</span>
           </Descriptions.Item>
           <Descriptions.Item label={t('diagnosis')} span={2}>
-            {(r.diagnosis ?? []).map((d, i) => (
+            {r.diagnosis.map((d, i) => (
               <Tag key={i}>
                 {d.display}
                 {d.code ? ` ${d.code}` : ''}
               </Tag>
             ))}
           </Descriptions.Item>
-          <Descriptions.Item label={r.direction === 'down' ? t('dischargeSummary') : t('clinicalSummary')} span={2}>
-            <Typography.Paragraph style={{ whiteSpace: 'pre-wrap', margin: 0 }}>{r.summary || '—'}</Typography.Paragraph>
+          <Descriptions.Item label={down ? t('dischargeSummary') : t('clinicalSummary')} span={2}>
+            <Typography.Paragraph style={{ whiteSpace: 'pre-wrap', margin: 0 }} data-testid="referral-summary-text">
+              {summaryOf(r) || '—'}
+            </Typography.Paragraph>
           </Descriptions.Item>
-          {planText(r.followUpPlan) ? (
+          {plan ? (
             <Descriptions.Item label={t('followUpPlan')} span={2}>
               <Typography.Paragraph style={{ whiteSpace: 'pre-wrap', margin: 0 }} data-testid="follow-up-plan-text">
-                {planText(r.followUpPlan)}
+                {plan}
               </Typography.Paragraph>
             </Descriptions.Item>
           ) : null}
-          {r.attachments?.length ? (
+          {r.attachments.length ? (
             <Descriptions.Item label={t('attachments')} span={2}>
-              {r.attachments.map((a, i) => (
-                <Tag key={i}>{attachmentText(a)}</Tag>
+              {r.attachments.map((a) => (
+                <Tag key={a.reference}>{attachmentText(a)}</Tag>
               ))}
             </Descriptions.Item>
           ) : null}
-          {r.slot ? (
+          {slot ? (
             <Descriptions.Item label={t('reserve')} span={2}>
-              {r.slot.kind === 'bed' ? t('slotBed') : t('slotOutpatient')} {dateTime(r.slot.start)}
+              {slot.kind === 'bed' ? t('slotBed') : t('slotOutpatient')} {dateTime(slot.start)}
             </Descriptions.Item>
           ) : null}
-          {r.rejectionReason ? (
-            <Descriptions.Item label={t('rejectionReason')} span={2}>
-              {r.rejectionReason}
-            </Descriptions.Item>
-          ) : null}
-          {r.due ? (
+          {r.due && !r.state.final ? (
             <Descriptions.Item label={t('due')}>
               <Typography.Text type={r.overdue ? 'danger' : undefined}>{dateTime(r.due)}</Typography.Text>
             </Descriptions.Item>
           ) : null}
         </Descriptions>
-        {r.history?.length ? (
+        {r.followUpTasks.length ? (
           <>
             <Typography.Title level={5} style={{ margin: 0 }}>
-              {t('history')}
+              {t('followUpTasksOf')}
             </Typography.Title>
-            <HistoryTimeline entries={r.history} testId="referral-history" />
+            <WorkTable items={r.followUpTasks} testId="referral-follow-ups" />
           </>
         ) : null}
+        <Typography.Title level={5} style={{ margin: 0 }}>
+          {t('history')}
+        </Typography.Title>
+        <HistoryTimeline entries={r.history} testId="referral-history" />
       </Space>
     </Card>
   );

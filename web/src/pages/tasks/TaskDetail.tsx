@@ -6,7 +6,7 @@ import { ApiError } from '../../api/client';
 import { dateTime } from '../../api/format';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useI18n } from '../../i18n';
-import { focusText, linkOf, patientOf, taskDetail } from '../../tasks/api';
+import { focusText, linkOf, patientOf, referralOf, taskDetail } from '../../tasks/api';
 import { HistoryTimeline } from '../../tasks/HistoryTimeline';
 import { TransitionButtons } from '../../tasks/TransitionButtons';
 
@@ -24,6 +24,7 @@ export default function TaskDetail() {
   const state = item.state;
   const patient = patientOf(item);
   const link = linkOf(item);
+  const referral = referralOf(item);
   return (
     <Card
       title={focusText(item)}
@@ -50,6 +51,12 @@ export default function TaskDetail() {
         {link !== `/tasks/${item.task.id}` ? (
           <Descriptions.Item label={t('details')}>
             <Link to={link}>{t('open')}</Link>
+          </Descriptions.Item>
+        ) : referral ? (
+          <Descriptions.Item label={t('referral')}>
+            <Link to={`/referrals/${referral}`} data-testid="task-referral-link">
+              {item.focus?.summary || t('open')}
+            </Link>
           </Descriptions.Item>
         ) : null}
       </Descriptions>
