@@ -133,6 +133,11 @@ export interface WhereClause {
   from: string;
   sql: string;
   params: SqlParams;
+  /** The caller's access condition (part of `sql`), when the caller does not see everything. */
+  access?: string;
+  /** `sql` without the access condition, and how many of `params` it uses (the access condition's come last). */
+  unrestricted?: string;
+  unrestrictedParams?: number;
 }
 
 /**
@@ -168,23 +173,52 @@ export function buildWhere(
   const rest: string[] = [];
   for (const p of query.params) (isDriving(model, p) ? driving : rest).push(buildCondition(ctx, p));
   if (options.compartmentPatient) driving.push(`r.compartments && ${params.add([options.compartmentPatient])}::text[]`);
-  const access = repo.access.readCondition(model.resourceType, 'r', params);
+  const unrestrictedParams = params.values.length;
+  const access = repo.access.readCondition(model.resourceType, 'r', params) ?? undefined;
+  const unrestricted = [...rest];
   if (access) rest.push(`(${access})`);
   if (driving.length > 2 && rest.length) {
-    return { from: `(SELECT * FROM ${model.table} r WHERE ${driving.join(' AND ')} OFFSET 0) r`, sql: rest.join(' AND '), params };
+    const from = `(SELECT * FROM ${model.table} r WHERE ${driving.join(' AND ')} OFFSET 0) r`;
+    return { from, sql: rest.join(' AND '), params, access, unrestricted: unrestricted.join(' AND ') || 'true', unrestrictedParams };
   }
-  return { from: `${model.table} r`, sql: [...driving, ...rest].join(' AND '), params };
+  return {
+    from: `${model.table} r`,
+    sql: [...driving, ...rest].join(' AND '),
+    params,
+    access,
+    unrestricted: [...driving, ...unrestricted].join(' AND '),
+    unrestrictedParams,
+  };
+}
+
+/** Matches looked at to estimate the share of a search's matches that the caller's access condition keeps. */
+const ACCESS_SAMPLE = 500;
+
+async function plannedRows(repo: Repository, from: string, sql: string, params: unknown[]): Promise<number> {
+  const plan = await repo.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${from} WHERE ${sql}`, params);
+  const raw = plan[0]?.['QUERY PLAN'];
+  const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: { 'Plan Rows': number } }[];
+  return parsed[0]?.Plan['Plan Rows'] ?? 0;
 }
 
 async function countRows(repo: Repository, where: WhereClause, mode: 'estimate' | 'accurate'): Promise<number> {
-  if (mode === 'estimate') {
-    const plan = await repo.query<{ 'QUERY PLAN': unknown }>(
-      `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${where.from} WHERE ${where.sql}`,
-      where.params.values,
-    );
-    const raw = plan[0]?.['QUERY PLAN'];
-    const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: { 'Plan Rows': number } }[];
-    const estimate = parsed[0]?.Plan['Plan Rows'] ?? 0;
+  if (mode === 'estimate' && where.access && where.unrestricted) {
+    // The planner cannot tell which share of the matches the caller's access condition keeps (a township's
+    // catchment is a few per cent of a county), so its estimate was the county's count. The estimate is the
+    // planner's count of the matches without that condition, times the share kept among the first matches in id
+    // order (server-assigned ids are random UUIDs, so that is a random sample); exact when they are all the matches.
+    const all = await plannedRows(repo, where.from, where.unrestricted, where.params.values.slice(0, where.unrestrictedParams));
+    if (all >= ACCURATE_COUNT_LIMIT) {
+      const rows = await repo.query<{ n: number | string; kept: number | string }>(
+        `SELECT count(*) AS n, count(*) FILTER (WHERE ${where.access}) AS kept FROM (SELECT r.* FROM ${where.from} WHERE ${where.unrestricted} ORDER BY r.id LIMIT ${ACCESS_SAMPLE}) r`,
+        where.params.values,
+      );
+      const n = Number(rows[0]?.n ?? 0);
+      const kept = Number(rows[0]?.kept ?? 0);
+      return n < ACCESS_SAMPLE ? kept : Math.round((all * kept) / n);
+    }
+  } else if (mode === 'estimate') {
+    const estimate = await plannedRows(repo, where.from, where.sql, where.params.values);
     if (estimate >= ACCURATE_COUNT_LIMIT) return Math.round(estimate);
   }
   const rows = await repo.query<{ n: number | string }>(`SELECT count(*) AS n FROM ${where.from} WHERE ${where.sql}`, where.params.values);
