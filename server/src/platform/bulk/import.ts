@@ -15,7 +15,7 @@ import type { Database } from '../db/database.js';
 import { modelFor, type Repository } from '../fhir/repository.js';
 import { isResourceType } from '../fhir/validate.js';
 import { NDJSON_FORMATS } from './export.js';
-import { errorOutcome, loadChunk, StopLoad, type NdjsonLine } from './ndjson.js';
+import { errorOutcome, loadChunk, loadPhases, StopLoad, type NdjsonLine } from './ndjson.js';
 import { protectionFor } from '../protect/index.js';
 import { readFile, saveCheckpoint, uploadSealing, writePart, type BulkJob } from './store.js';
 
@@ -178,11 +178,15 @@ export async function runImport(
         },
       });
       state = result.state;
+      const t = performance.now();
       await statistics.loaded(state.loaded);
+      loadPhases.add('analyze', performance.now() - t);
       options.afterChunk?.();
     };
     let lineNo = 0;
     let chunk: NdjsonLine[] = [];
+    const inputStart = performance.now();
+    loadPhases.take();
     for await (const text of inputLines(repo, job, input)) {
       lineNo++;
       if (lineNo <= skip) continue;
@@ -195,6 +199,12 @@ export async function runImport(
     }
     if (options.shouldStop()) return false;
     await commitChunk(chunk.length ? chunk : [{ line: lineNo, text: '' }], true);
+    if (process.env.YIWANG_BULK_PROFILE) {
+      const elapsed = Math.round(performance.now() - inputStart);
+      console.error(
+        `$import ${input.type ?? source}: ${lineNo - skip} lines in ${elapsed} ms, phases ${JSON.stringify(loadPhases.take())}`,
+      );
+    }
   }
   return true;
 }

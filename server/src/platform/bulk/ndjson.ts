@@ -88,8 +88,32 @@ export function parseLines(lines: NdjsonLine[], expectedType?: string): { good: 
  * index links the Patients among them in one batch at the end, in the same transaction (identity/empi/batch.ts).
  */
 export async function writeResources(tx: Repository, resources: Resource[]): Promise<void> {
-  await withDeferredLinking(tx, () => writeEach(tx, resources));
+  const t0 = performance.now();
+  await withDeferredLinking(tx, async () => {
+    await writeEach(tx, resources);
+    await tx.flush();
+    loadPhases.add('write', performance.now() - t0);
+  });
+  loadPhases.add('link', performance.now() - t0 - (loadPhases.last.get('write') ?? 0));
 }
+
+/**
+ * Time per phase of the loads of this process (parse and validate, write rows, resident-index linking, the
+ * commit step, commit), for diagnosis: `YIWANG_BULK_PROFILE=1` makes `$import` log them after each input.
+ */
+export const loadPhases = {
+  totals: new Map<string, number>(),
+  last: new Map<string, number>(),
+  add(phase: string, ms: number): void {
+    this.totals.set(phase, (this.totals.get(phase) ?? 0) + ms);
+    this.last.set(phase, ms);
+  },
+  take(): Record<string, number> {
+    const out = Object.fromEntries([...this.totals].map(([k, v]) => [k, Math.round(v)]));
+    this.totals.clear();
+    return out;
+  },
+};
 
 async function writeEach(tx: Repository, resources: Resource[]): Promise<void> {
   const existing = new Map<string, Set<string>>();
@@ -129,15 +153,23 @@ export async function loadChunk<S>(
   lines: NdjsonLine[],
   options: { expectedType?: string; state: S; commit?: CommitStep<S> },
 ): Promise<{ state: S; loaded: Resource[]; errors: LineError[] }> {
+  let t = performance.now();
   const { good, errors } = parseLines(lines, options.expectedType);
+  loadPhases.add('parse', performance.now() - t);
   const lastLine = lines.length ? lines[lines.length - 1].line : 0;
   const commit: CommitStep<S> = options.commit ?? (async (_tx, s) => s);
   const resources = good.map((g) => g.resource);
   try {
+    let tc = 0;
     const state = await repo.withTransaction(async (tx) => {
       await writeResources(tx, resources);
-      return commit(tx, options.state, lastLine, resources, errors);
+      t = performance.now();
+      const next = await commit(tx, options.state, lastLine, resources, errors);
+      tc = performance.now();
+      loadPhases.add('checkpoint', tc - t);
+      return next;
     });
+    loadPhases.add('commit', performance.now() - tc);
     return { state, loaded: resources, errors };
   } catch (err) {
     if (err instanceof StopLoad) throw err;
