@@ -160,6 +160,97 @@ describe('critical values in Chromium', () => {
   });
 });
 
+describe('two-way referral in Chromium', () => {
+  it('township refers up through the form; the county accepts from its worklist and refers down with a discharge summary and follow-up plan; the township sees the follow-up task', async () => {
+    const township = await (await Api.login(server.base, 'township.doctor')).me();
+    const resident = await firstResident(township.organizationId!);
+
+    // The county specialist is at work with the app open: the referral arrives live (inbox badge).
+    const county = await newPage();
+    await signIn(county, server.base, 'county.specialist', DEMO_PASSWORD);
+    await live(county);
+    const countyBefore = await badge(county);
+
+    // Township doctor: the up-referral through the form.
+    const page = await newPage();
+    await signIn(page, server.base, 'township.doctor', DEMO_PASSWORD);
+    await page.getByTestId('bench-referrals').waitFor();
+    await page.goto(`${server.base}/referrals/new`);
+    await choosePatient(page, resident.name);
+    await chooseInstitution(page, '南川区人民医院');
+    await page.getByTestId('department-input').click();
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: '心血管内科' }).first().click();
+    await page.getByText('紧急', { exact: true }).click();
+    await page.getByTestId('referral-reason').fill('血压控制不佳，伴胸闷，需上级医院明确诊断');
+    await chooseDiagnosis(page, '高血压');
+    await page.getByTestId('referral-summary').fill('近两周血压160-180/100mmHg，联用两种降压药效果不佳，偶有胸闷。');
+    await shot(page, 'referral-form');
+    const created = page.waitForResponse((r) => r.url().endsWith('/api/referrals') && r.request().method() === 'POST');
+    await page.getByTestId('referral-submit').click();
+    expect((await created).status()).toBe(201);
+    await page.getByTestId('referral-detail').waitFor();
+    const referralUrl = page.url();
+    expect(await page.getByTestId('referral-detail').locator('.referral-state').textContent()).toContain('待接收');
+    expect(await page.getByTestId('referral-reason-text').textContent()).toContain('血压控制不佳');
+    await shot(page, 'referral-detail-requested');
+
+    // County specialist: the badge went up without reloading; the referral is on the worklist; accept it there.
+    await expect.poll(() => badge(county), { timeout: 15_000 }).toBeGreaterThan(countyBefore);
+    await county.goto(`${server.base}/tasks?view=mine`);
+    const row = county.getByTestId('worklist-table').locator('tr.work-item', { hasText: resident.name });
+    await row.first().waitFor();
+    expect(await row.first().locator('.work-state').textContent()).toContain('待接收');
+    await shot(county, 'worklist-county');
+    await row.first().getByTestId('action-accept').click();
+    await row.first().locator('.work-state', { hasText: '已接收' }).waitFor();
+
+    // … and refers the resident back down with a discharge summary and a follow-up plan.
+    await row.first().locator('a.work-focus').click();
+    await county.getByTestId('referral-detail').waitFor();
+    await county.getByTestId('refer-down').click();
+    await county.getByTestId('referral-form').waitFor();
+    await county.getByTestId('follow-up-plan').waitFor();
+    // The resident, the township centre and the diagnoses come from the up-referral.
+    await expect.poll(() => county.getByTestId('patient-picker').textContent()).toContain(resident.name);
+    await county.getByTestId('referral-reason').fill('病情稳定，转回基层继续管理');
+    await county
+      .getByTestId('referral-summary')
+      .fill('入院诊断高血压3级（很高危），经调整用药血压降至135/85mmHg，冠脉CTA未见明显狭窄，予出院。');
+    await county
+      .getByTestId('follow-up-plan')
+      .fill('出院后2周内随访：测血压、心率，复查肾功能和血钾；氨氯地平5mg每日1次、厄贝沙坦150mg每日1次。');
+    await shot(county, 'referral-form-down');
+    await county.getByTestId('referral-submit').click();
+    await county.getByTestId('referral-detail').waitFor();
+    expect(await county.getByTestId('follow-up-plan-text').textContent()).toContain('出院后2周内随访');
+    await county.close();
+
+    // Township: the down-referral is on the worklist; accepting it puts the follow-up task there.
+    await page.goto(`${server.base}/tasks?view=mine`);
+    const down = page
+      .getByTestId('worklist-table')
+      .locator('tr.work-item', { hasText: resident.name })
+      .filter({
+        has: page.locator('.work-state[data-state=requested]'),
+      });
+    await down.first().waitFor();
+    await down.first().getByTestId('action-accept').click();
+    const followUp = page
+      .getByTestId('worklist-table')
+      .locator('tr.work-item', { hasText: '出院后2周内随访' })
+      .filter({ has: page.locator('.work-state', { hasText: '待随访' }) });
+    await followUp.first().waitFor();
+    await shot(page, 'worklist-township-follow-up');
+    // On the workbench too.
+    await page.goto(`${server.base}/`);
+    await page.getByTestId('bench-tasks').locator('tr.work-item', { hasText: '出院后2周内随访' }).first().waitFor();
+    // The first referral shows its way: accepted by the county.
+    await page.goto(referralUrl);
+    expect(await page.getByTestId('referral-detail').locator('.referral-state').textContent()).toContain('已接收');
+    await page.close();
+  });
+});
+
 describe('referral form in Chromium', () => {
   it('bad input: without a reason the form shows the field error and sends nothing', async () => {
     const page = await newPage();

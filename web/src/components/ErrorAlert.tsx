@@ -4,12 +4,19 @@
  */
 import { Alert, Button, Result } from 'antd';
 import { ApiError, UNREACHABLE } from '../api/client';
+import { inLanguage } from '../api/format';
 import { useI18n } from '../i18n';
 
 export function useErrorText(): (e: unknown) => string {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   return (e) =>
-    e instanceof ApiError ? (e.status === UNREACHABLE ? t('serverDown') : e.status >= 500 ? t('serverError') : e.message) : t('error');
+    e instanceof ApiError
+      ? e.status === UNREACHABLE
+        ? t('serverDown')
+        : e.status >= 500
+          ? t('serverError')
+          : inLanguage(e.message, lang)
+      : t('error');
 }
 
 export function ErrorAlert({ error, onRetry }: { error: unknown; onRetry?: () => void }) {

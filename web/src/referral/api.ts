@@ -64,8 +64,23 @@ export interface ReferralDetail extends Referral {
   followUpTasks: WorkItem[];
 }
 
+/** Figures of a set of referrals (stats.ts). */
+export interface Figures {
+  total: number;
+  accepted: number;
+  rejected: number;
+  cancelled: number;
+  pending: number;
+  acceptanceRate: number | null;
+  hoursToAcceptance: { median: number | null; p90: number | null };
+}
+
 export interface ReferralStats {
-  [k: string]: unknown;
+  from: string;
+  to: string;
+  total: Figures;
+  byDirection: Record<Direction, Figures>;
+  rejectionReasons: { reason: string; count: number }[];
 }
 
 export interface ListQuery {
@@ -74,7 +89,7 @@ export interface ListQuery {
   state?: string;
 }
 
-export function createReferral(body: NewReferral): Promise<Referral> {
+export function createReferral(body: NewReferral): Promise<{ id: string; referral: Referral }> {
   return api('/api/referrals', { method: 'POST', body });
 }
 
@@ -97,7 +112,13 @@ export function stats(): Promise<ReferralStats> {
 /** Opens the printable referral form (PDF, needs the token: fetched, then shown from a blob URL). */
 export async function openForm(id: string): Promise<void> {
   const win = window.open('', '_blank');
-  const res = await authorizedFetch(`/api/referrals/${encodeURIComponent(id)}/form.pdf`, undefined, 'application/pdf');
+  let res: Response;
+  try {
+    res = await authorizedFetch(`/api/referrals/${encodeURIComponent(id)}/form.pdf`, undefined, 'application/pdf');
+  } catch (e) {
+    win?.close();
+    throw e;
+  }
   const url = URL.createObjectURL(await res.blob());
   if (win) win.location.href = url;
   else window.location.href = url;
