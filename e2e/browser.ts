@@ -56,14 +56,20 @@ export async function horizontalOverflow(page: Page): Promise<number> {
 
 /**
  * With E2E_SCREENSHOTS=1: a screenshot into e2e/screenshots/tmp/ (for looking at the pages; the README shows copies
- * from docs/screenshots/). Full page unless `fullPage: false` (long pages: only the viewport). Waits for charts
- * and table fades to finish first.
+ * from docs/screenshots/). Full page unless `fullPage: false` (long pages: only the viewport). Waits for spinners to
+ * go and for charts and table fades to finish first.
  */
 export async function shot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   if (process.env['E2E_SCREENSHOTS'] !== '1') return;
   const dir = join(import.meta.dirname, 'screenshots', 'tmp');
   mkdirSync(dir, { recursive: true });
-  await page.waitForLoadState('networkidle');
+  // Not 'networkidle': a signed-in page keeps its live stream (GET /api/inbox/stream) open.
+  await page.waitForLoadState('load');
+  await page
+    .locator('.ant-spin-spinning, .ant-skeleton-active')
+    .first()
+    .waitFor({ state: 'detached', timeout: 15_000 })
+    .catch(() => undefined);
   await page.waitForTimeout(1200);
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: options.fullPage ?? true });
 }

@@ -316,9 +316,13 @@ async function chooseInstitution(page: Page, name: string): Promise<void> {
   await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: name }).first().click();
 }
 
+/** A common diagnosis from the list (the option with its ICD-10 code, not the typed text as a tag of its own). */
 async function chooseDiagnosis(page: Page, text: string): Promise<void> {
   await page.getByTestId('diagnosis-input').click();
   await page.keyboard.type(text);
-  await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: text }).first().click();
+  await page
+    .locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: new RegExp(`${text}.* [A-Z]\\d{2}`) })
+    .first()
+    .click();
   await page.keyboard.press('Escape');
 }

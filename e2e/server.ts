@@ -35,6 +35,9 @@ export function buildWebApp(): void {
 }
 
 export async function startServer(residents = 300): Promise<RunningServer> {
+  // E2E_BASE: use a server that is already running (while writing a test; its data persists between runs).
+  const reuse = process.env['E2E_BASE'];
+  if (reuse) return { base: reuse.replace(/\/$/, ''), log: () => '', stop: async () => undefined };
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -65,7 +68,8 @@ export async function startServer(residents = 300): Promise<RunningServer> {
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 200_000;
+  // The demo county loads before the server listens: minutes on a loaded shared machine (E2E_START_TIMEOUT_MS).
+  const deadline = Date.now() + Number(process.env['E2E_START_TIMEOUT_MS'] ?? 300_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${output}`);
     try {

@@ -6,7 +6,7 @@ export default defineConfig({
     include: ['e2e/**/*.test.ts', 'web/src/**/*.test.ts'],
     root: new URL('..', import.meta.url).pathname,
     testTimeout: 60_000,
-    hookTimeout: 240_000,
+    hookTimeout: 360_000,
     fileParallelism: false,
     pool: 'forks',
   },

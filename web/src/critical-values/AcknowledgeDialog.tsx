@@ -9,8 +9,19 @@ import { ApiError } from '../api/client';
 import { dateTime, inLanguage } from '../api/format';
 import { useErrorText } from '../components/ErrorAlert';
 import { useI18n } from '../i18n';
-import { INBOX_COUNT_KEY } from '../notify/api';
-import { acknowledge, CV_KEY, partyText, resultText, type CriticalValue } from './api';
+import { inbox, INBOX_COUNT_KEY, markRead } from '../notify/api';
+import { acknowledge, CV_KEY, partyText, resultText, taskIdOf, type CriticalValue } from './api';
+
+/** Marks the unread notifications of one alert read (best effort: the acknowledgement is what counts). */
+async function markAlertRead(taskId: string): Promise<void> {
+  try {
+    const { items } = await inbox({ unread: true, category: 'critical-value', limit: 200 });
+    const ids = items.filter((n) => taskIdOf(n) === taskId).map((n) => n.id);
+    if (ids.length) await markRead(ids);
+  } catch {
+    // The inbox still lists them as unread; nothing else depends on it.
+  }
+}
 
 export function AcknowledgeDialog({ cv, open, onClose }: { cv: CriticalValue | undefined; open: boolean; onClose: () => void }) {
   const { t, lang } = useI18n();
@@ -23,6 +34,8 @@ export function AcknowledgeDialog({ cv, open, onClose }: { cv: CriticalValue | u
     mutationFn: (v: { readBack: string; action?: string }) => acknowledge(cv!.taskId, v),
     onSuccess: () => {
       setMismatch(null);
+      // The alert is handled: its notifications need no more attention (the badge goes down).
+      void markAlertRead(cv!.taskId).then(() => qc.invalidateQueries({ queryKey: INBOX_COUNT_KEY }));
       form.resetFields();
       void message.success(t('cvAcknowledged'));
       void qc.invalidateQueries({ queryKey: CV_KEY });

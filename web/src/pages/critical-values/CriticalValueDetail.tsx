@@ -9,7 +9,7 @@ import { dateTime, inLanguage } from '../../api/format';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useI18n } from '../../i18n';
 import { AcknowledgeDialog } from '../../critical-values/AcknowledgeDialog';
-import { criticalValue, CV_KEY, partyText, resultText, type ChainEvent } from '../../critical-values/api';
+import { criticalValue, CV_KEY, partyText, resultText, type ChainEvent, type CriticalValueChain } from '../../critical-values/api';
 
 const COLOR: Record<ChainEvent['kind'], string> = {
   result: 'gray',
@@ -19,6 +19,13 @@ const COLOR: Record<ChainEvent['kind'], string> = {
   escalated: 'orange',
   acknowledged: 'green',
 };
+
+/** The responsible doctor by name: the owner's display, else the name the notification event gives. */
+function ownerName(cv: CriticalValueChain): string {
+  if (cv.owner?.display) return cv.owner.display;
+  const notified = cv.events.find((e) => e.kind === 'notified')?.recipients?.find((r) => r.reference === cv.owner?.reference);
+  return notified?.display ?? partyText(cv.owner);
+}
 
 export default function CriticalValueDetail() {
   const { taskId = '' } = useParams();
@@ -82,7 +89,7 @@ export default function CriticalValueDetail() {
           </Typography.Text>
           {cv.limit ? ` （${t('threshold')} ${cv.limit}）` : ''}
         </Descriptions.Item>
-        <Descriptions.Item label={t('responsible')}>{partyText(cv.owner)}</Descriptions.Item>
+        <Descriptions.Item label={t('responsible')}>{ownerName(cv)}</Descriptions.Item>
         <Descriptions.Item label={t('time')}>{dateTime(cv.resultAt ?? cv.detectedAt)}</Descriptions.Item>
         <Descriptions.Item label={t('due')}>
           <Typography.Text type={cv.overdue ? 'danger' : undefined}>{dateTime(cv.dueAt)}</Typography.Text>

@@ -183,7 +183,7 @@ export default function NewReferralPage() {
           <AttachmentPicker patient={patient} />
         </Form.Item>
         {!down ? (
-          <Space wrap align="start">
+          <Space wrap align="start" style={{ display: 'flex' }}>
             <Form.Item name="slotKind" label={t('reserve')}>
               <Select
                 style={{ width: 160 }}
@@ -206,7 +206,7 @@ export default function NewReferralPage() {
             {t('answersReferral')} {source.data.patient?.display ?? ''}
           </Typography.Paragraph>
         ) : null}
-        <Space>
+        <Space style={{ display: 'flex' }}>
           <Button type="primary" htmlType="submit" loading={create.isPending} data-testid="referral-submit">
             {t('submitReferral')}
           </Button>
