@@ -55,6 +55,11 @@ export async function registerWebSocketChannel(
   repositoryFor: (request: FastifyRequest) => Promise<Repository>,
 ): Promise<void> {
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
+  // An upgrade refused with an HTTP answer (401 without a token, 404) leaves its socket outside Node's HTTP handling,
+  // half open: close it, or it lingers and holds the server's shutdown.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.raw.headers.upgrade && reply.statusCode >= 400 && !request.raw.socket.destroyed) request.raw.socket.destroy();
+  });
   app.get(WEBSOCKET_PATH, { websocket: true }, (socket, request) => {
     const { tenant } = principalOf(request);
     const repository = repositoryFor(request);
