@@ -4,5 +4,6 @@
  */
 import type { YiwangModule } from '../platform/module.js';
 import { criticalValuesModule } from './critical-values/index.js';
+import { referralModule } from './referral/index.js';
 
-export const MODULE_LIST: readonly YiwangModule[] = [criticalValuesModule];
+export const MODULE_LIST: readonly YiwangModule[] = [criticalValuesModule, referralModule];

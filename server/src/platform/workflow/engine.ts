@@ -557,25 +557,46 @@ export class WorkflowEngine {
   }
 
   /**
-   * Runs `fn` in one transaction of `repo` and, after the commit, pushes and sends the notifications it stored
-   * (inside a caller's transaction they stay queued until the caller's own commit: see `flushNotifications`).
+   * Runs `fn` in one transaction whose engine steps (start, transition) send their notifications only after the commit:
+   * modules that write their own resources together with a workflow step use it (e.g. a ServiceRequest and its Task).
+   */
+  async transaction<T>(repo: Repository, fn: (tx: Repository) => Promise<T>): Promise<T> {
+    return (await this.inTransaction(repo, (tx) => fn(tx))).result;
+  }
+
+  /** Outboxes of the transactions the engine opened, by their connection: nested steps add to the outermost one. */
+  private readonly outboxes = new WeakMap<object, Notification[]>();
+
+  /**
+   * Runs `fn` in one transaction of `repo` and, after the commit, pushes and sends the notifications it stored. Inside
+   * a transaction the engine opened (`transaction`, or a hook of a transition), the outermost one sends them. Inside
+   * some other caller's transaction they stay stored (the inbox has them) but are not pushed: use `transaction`.
    */
   private async inTransaction<T>(
     repo: Repository,
     fn: (tx: Repository, outbox: Notification[]) => Promise<T>,
   ): Promise<{ result: T; notifications: Notification[] }> {
-    const outbox: Notification[] = [];
-    const result = await repo.withTransaction((tx) => fn(tx, outbox));
-    const fresh = outbox.filter((n) => n.deliveries.length === 0 && !this.dispatched.has(n.id));
-    for (const n of fresh) {
-      this.dispatched.add(n.id);
+    const mine: Notification[] = [];
+    const enclosing = this.outboxes.get(repo.db);
+    if (enclosing || !('transaction' in repo.db)) {
+      const result = await repo.withTransaction((tx) => fn(tx, mine));
+      enclosing?.push(...mine);
+      if (!enclosing && mine.length)
+        this.deps.log?.(
+          `${mine.length} workflow notification(s) stored inside a foreign transaction: not pushed live (use WorkflowEngine.transaction)`,
+        );
+      return { result, notifications: mine };
+    }
+    const all: Notification[] = [];
+    const result = await repo.withTransaction((tx) => {
+      this.outboxes.set(tx.db, all);
+      return fn(tx, mine);
+    });
+    for (const n of [...mine, ...all]) {
       await this.deps.notifier.dispatch(n).catch((err: unknown) => this.deps.log?.(`notification ${n.id} dispatch failed`, err));
     }
-    if (this.dispatched.size > 10_000) this.dispatched.clear();
-    return { result, notifications: outbox };
+    return { result, notifications: [...mine, ...all] };
   }
-
-  private readonly dispatched = new Set<string>();
 
   /** Due time of a task in force now (restriction.period.end), and whether it has passed. */
   overdue(task: Task, now: Date = this.deps.clock.now()): boolean {

@@ -114,3 +114,97 @@ export async function countTasks(
     requested: Number(r?.requested ?? 0),
   };
 }
+
+export interface TaskQuery {
+  workflows: string[];
+  /** Owned by one of these ('Organization/x', 'Practitioner/x'). */
+  owners?: string[];
+  /** Asked for by one of these people or institutions. */
+  requesters?: string[];
+  states?: string[];
+  /** Include tasks in a final state (default: open ones only). */
+  includeClosed?: boolean;
+  startedFrom?: Date;
+  startedBefore?: Date;
+  focus?: string;
+  count?: number;
+}
+
+/** Tasks of some workflows, open or closed, newest first, under the caller's access condition. */
+export async function findTasks(repo: Repository, q: TaskQuery): Promise<{ task: Task; row: WorkflowTaskRow }[]> {
+  const params = new SqlParams([repo.tenant, q.workflows]);
+  const conditions = ['w.tenant = $1', 'w.workflow = ANY($2::text[])'];
+  if (!q.includeClosed) conditions.push('NOT w.final');
+  const owners = q.owners;
+  const requesters = q.requesters;
+  if (owners && requesters) {
+    conditions.push(
+      `(w.owner = ANY(${params.add(owners)}::text[]) OR w.requester = ANY(${params.add(requesters)}::text[]) OR w.requester_org = ANY(${params.add(requesters)}::text[]))`,
+    );
+  } else if (owners) {
+    conditions.push(`w.owner = ANY(${params.add(owners)}::text[])`);
+  } else if (requesters) {
+    const p = params.add(requesters);
+    conditions.push(`(w.requester = ANY(${p}::text[]) OR w.requester_org = ANY(${p}::text[]))`);
+  }
+  if (q.states?.length) conditions.push(`w.state = ANY(${params.add(q.states)}::text[])`);
+  if (q.startedFrom) conditions.push(`w.started_at >= ${params.add(q.startedFrom.toISOString())}::timestamptz`);
+  if (q.startedBefore) conditions.push(`w.started_at < ${params.add(q.startedBefore.toISOString())}::timestamptz`);
+  if (q.focus) conditions.push(`w.focus = ${params.add(q.focus)}`);
+  const access = repo.access.readCondition('Task', 'r', params);
+  if (access) conditions.push(`(${access})`);
+  const rows = await repo.query<WorklistRow>(
+    `SELECT ${ROW_COLUMNS.split(', ')
+      .map((c) => `w.${c}`)
+      .join(', ')}, r.content
+       FROM workflow_task w JOIN "Task" r ON r.tenant = w.tenant AND r.id = w.task_id AND NOT r.deleted
+      WHERE ${conditions.join(' AND ')}
+      ORDER BY w.started_at DESC, w.task_id
+      LIMIT ${params.add(Math.min(Math.max(q.count ?? 50, 1), 10_000))}`,
+    params.values,
+  );
+  return rows.map(({ content, ...row }) => ({ task: JSON.parse(content) as Task, row }));
+}
+
+export interface TransitionRecord {
+  taskId: string;
+  seq: number;
+  action: string;
+  from: string | null;
+  to: string;
+  actor: string | null;
+  actorOrg: string | null;
+  reason: string | null;
+  at: string;
+}
+
+/** The engine's transition log of some tasks (the caller must already have been allowed to see those tasks). */
+export async function transitionsOf(repo: Repository, taskIds: string[]): Promise<TransitionRecord[]> {
+  if (!taskIds.length) return [];
+  const rows = await repo.query<{
+    task_id: string;
+    seq: number;
+    action: string;
+    from_state: string | null;
+    to_state: string;
+    actor: string | null;
+    actor_org: string | null;
+    reason: string | null;
+    at: string | Date;
+  }>(
+    `SELECT task_id, seq, action, from_state, to_state, actor, actor_org, reason, at FROM workflow_transition
+      WHERE tenant = $1 AND task_id = ANY($2::text[]) ORDER BY task_id, seq`,
+    [repo.tenant, taskIds],
+  );
+  return rows.map((r) => ({
+    taskId: r.task_id,
+    seq: r.seq,
+    action: r.action,
+    from: r.from_state,
+    to: r.to_state,
+    actor: r.actor,
+    actorOrg: r.actor_org,
+    reason: r.reason,
+    at: new Date(r.at).toISOString(),
+  }));
+}
