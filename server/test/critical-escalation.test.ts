@@ -10,7 +10,7 @@ import { adminClient, clockedApp, ENGINES, type TestClient } from './helpers/db.
 import { criticalCounty, potassiumOverFhir, type CriticalCounty } from './critical-fixtures.js';
 
 const T0 = '2026-12-05T08:00:00+08:00';
-const TASKS = 'Task?code=urn:yiwang:task-code|critical-value';
+const TASKS = 'Task?code=https://yiwang.cn/fhir/CodeSystem/workflow|critical-value';
 
 async function taskFor(admin: TestClient, obsId: string): Promise<any> {
   const res = await admin.get(`${TASKS}&focus=Observation/${obsId}`);
@@ -68,8 +68,10 @@ describe.each(ENGINES)('critical value escalation and indicator on %s', (engine)
     // The doctor is reminded; nobody else of the department is told.
     expect(await inbox(county.doctorAClient)).toHaveLength(2);
     expect(await inbox(county.doctorBClient)).toHaveLength(0);
+    // Still awaiting acknowledgement, one level up (the engine's escalation extension, also on its worklist).
     const escalated = await taskFor(admin, obsId);
-    expect(escalated.businessStatus.coding[0].code).toBe('escalated-1');
+    expect(escalated.businessStatus.coding[0].code).toBe('notified');
+    expect(escalated.extension.find((e: any) => e.url.endsWith('task-escalation-level')).valueInteger).toBe(1);
     const comm = (await admin.get(`Communication?identifier=urn:yiwang:critical-value|${task.id}/escalation-1`)).json().entry;
     expect(comm).toHaveLength(1);
     expect(comm[0].resource.recipient).toEqual([{ reference: `Practitioner/${county.head}` }]);
@@ -86,7 +88,7 @@ describe.each(ENGINES)('critical value escalation and indicator on %s', (engine)
     clock.advance('PT15M');
     await yiwang.scheduler.runDue();
     expect(await inbox(county.medicalAffairsClient)).toHaveLength(1);
-    expect((await taskFor(admin, obsId)).businessStatus.coding[0].code).toBe('escalated-2');
+    expect((await taskFor(admin, obsId)).extension.find((e: any) => e.url.endsWith('task-escalation-level')).valueInteger).toBe(2);
 
     clock.advance('PT2M');
     const ack = await county.headClient.request('POST', `/api/critical-values/${task.id}/acknowledge`, { readBack: '钾 7.4 mmol/L' });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 afterAll(closeApps);
 
-const TASKS = 'Task?code=urn:yiwang:task-code|critical-value';
+const TASKS = 'Task?code=https://yiwang.cn/fhir/CodeSystem/workflow|critical-value';
 
 async function search(client: TestClient, url: string): Promise<any[]> {
   const res = await client.get(url);
@@ -186,6 +186,27 @@ describe.each(ENGINES)('critical values over HTTP on %s', (engine) => {
     // Someone who was never told may not acknowledge (even if they may see the record).
     const admins = await admin.request('POST', url, { readBack: '血钾 7.1 mmol/L' });
     expect(admins.statusCode).toBe(403);
+    // The engine's generic transition route checks the read-back too (the module's hook runs in its transaction).
+    const generic = `/api/tasks/${item.taskId}/transition`;
+    const other = { type: { text: 'note' }, valueString: 'ok' };
+    const json = { 'content-type': 'application/json' };
+    const bypass = await county.doctorAClient.request('POST', generic, { action: 'acknowledge', output: [other] }, json);
+    expect(bypass.statusCode).toBe(400);
+    expect(bypass.json().issue[0].expression).toEqual(['readBack']);
+    const readBackOutput = (text: string) => ({
+      type: { coding: [{ system: 'urn:yiwang:critical-value-input', code: 'read-back' }] },
+      valueString: text,
+    });
+    const wrongGeneric = await county.doctorAClient.request(
+      'POST',
+      generic,
+      { action: 'acknowledge', output: [readBackOutput('血钾 5.1 mmol/L')] },
+      json,
+    );
+    expect(wrongGeneric.statusCode).toBe(422);
+    const byAdmin = await admin.request('POST', generic, { action: 'acknowledge', output: [readBackOutput('血钾 7.1 mmol/L')] }, json);
+    expect(byAdmin.statusCode).toBe(403);
+    expect((await admin.get(`Task/${item.taskId}`)).json().status).toBe('requested');
 
     const ok = await county.doctorAClient.request('POST', url, { readBack: '血钾 7.1 mmol/L', action: '停用补钾，复查血钾' });
     expect(ok.statusCode, ok.body).toBe(200);
@@ -198,9 +219,15 @@ describe.each(ENGINES)('critical values over HTTP on %s', (engine) => {
     const flag = (await admin.get(chain.flag)).json();
     expect(flag.status).toBe('inactive');
     expect(flag.period.end).toBeDefined();
+    // The engine's Provenance of each step (start, acknowledge) and the module's with the read-back.
     const provenance = await search(admin, `Provenance?target=Task/${item.taskId}`);
-    expect(provenance).toHaveLength(1);
-    expect(JSON.stringify(provenance[0].extension)).toContain('血钾 7.1 mmol/L');
+    expect(provenance.map((p) => p.activity.coding[0].code).sort()).toEqual(['acknowledge', 'critical-value-acknowledgement', 'start']);
+    const readBack = provenance.find((p) => p.activity.coding[0].code === 'critical-value-acknowledgement');
+    expect(JSON.stringify(readBack.extension)).toContain('血钾 7.1 mmol/L');
+    expect(readBack.agent[0].who.reference).toBe(`Practitioner/${county.doctorA}`);
+    // The engine's worklist has it as done.
+    const done2 = await county.doctorAClient.get(`/api/tasks/${item.taskId}`);
+    expect(done2.statusCode, done2.body).toBe(200);
     const twice = await county.doctorAClient.request('POST', url, { readBack: '血钾 7.1 mmol/L' });
     expect(twice.statusCode).toBe(409);
     expect((await county.doctorAClient.get('/api/critical-values?view=open')).json().items).toHaveLength(0);

@@ -1,8 +1,12 @@
 /**
  * Acknowledgement with read-back (回读确认): the notified doctor — or someone the alert was escalated to — repeats
- * the value; it must match (read-back.ts), else 422 and nothing is written. On success, in one transaction: the Task
- * is completed (output: read-back, who, when, late or not, action taken), the Flag becomes inactive, a Provenance
- * records the acknowledgement, and the pending escalations are cancelled.
+ * the value; it must match (read-back.ts), else 422 and nothing is written. On success, in one transaction: the
+ * workflow engine moves the Task to 'acknowledged' (completed, with the engine's Provenance of the step) and this
+ * module's transition hook checks the read-back again, stamps the output (read-back, who, when, late or not, action
+ * taken), makes the Flag inactive, records a Provenance with the read-back and cancels the pending escalations.
+ *
+ * The hook runs for every 'acknowledge' of the workflow, so the engine's generic route (POST /api/tasks/:id/transition)
+ * cannot acknowledge a critical value without a matching read-back either.
  */
 import type {
   Communication,
@@ -16,14 +20,16 @@ import type {
   TaskOutput,
 } from '@medplum/fhirtypes';
 import type { Principal } from '../../platform/auth/service.js';
+import { actorOf, type Actor } from '../../platform/workflow/actor.js';
+import type { TransitionHook } from '../../platform/workflow/engine.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import { badRequest, conflict, forbidden, notFound, unprocessable } from '../../platform/fhir/outcomes.js';
-import { recipientsOf } from '../../platform/notify/routes.js';
 import type { FindingItem, MeasurementItem } from './catalogue.js';
 import type { CriticalValueDeps } from './deps.js';
 import type { CriticalFinding } from './evaluate.js';
 import { findResources, refParts } from './fhir.js';
-import { ACK_EXTENSION_URL, businessStatus, CRITICAL_VALUE_SYSTEM, extension, input, slot } from './model.js';
+import { ACK_EXTENSION_URL, CRITICAL_VALUE_SYSTEM, extension, input, INPUT_SYSTEM, isAlertTask, slot } from './model.js';
+import { workflowVersion } from './policy.js';
 import { checkReadBack } from './read-back.js';
 
 export interface AcknowledgeBody {
@@ -55,7 +61,7 @@ export async function readAlertTask(repo: Repository, taskId: string): Promise<T
   } catch {
     throw notFound(`Critical value alert ${taskId} not found (未找到该危急值)`);
   }
-  if (!task.identifier?.some((i) => i.system === CRITICAL_VALUE_SYSTEM)) throw notFound(`Task/${taskId} is not a critical value alert`);
+  if (!isAlertTask(task)) throw notFound(`Task/${taskId} is not a critical value alert`);
   return task;
 }
 
@@ -91,6 +97,37 @@ function findingOf(deps: CriticalValueDeps, task: Task): CriticalFinding {
   };
 }
 
+/** The recipient references that name an actor (as the inbox does: recipientsOf). */
+function actorRecipients(actor: Actor): string[] {
+  return [
+    `user:${actor.userId}`,
+    ...(actor.practitionerId ? [`Practitioner/${actor.practitionerId}`] : []),
+    ...(actor.organizationId && !actor.roles.includes('resident') ? [`Organization/${actor.organizationId}`] : []),
+  ];
+}
+
+/** Refuses (403) an actor who was neither notified of the alert nor escalated to. */
+async function checkAcknowledger(deps: CriticalValueDeps, repo: Repository, task: Task, actor: Actor): Promise<void> {
+  const workflow = workflowVersion(deps.definitions, slot(task.input, 'workflow-version')?.valueString);
+  const allowed = await acknowledgers(
+    repo,
+    task,
+    workflow.escalation.map((e) => e.level),
+  );
+  if (!actorRecipients(actor).some((r) => allowed.includes(r))) {
+    throw forbidden('Only the notified doctor or those the alert was escalated to may acknowledge it (仅被通知的医生或上报对象可确认)');
+  }
+}
+
+/** Refuses (422) a read-back that does not match the alert's value. */
+function checkMatch(deps: CriticalValueDeps, task: Task, readBack: string | undefined): string {
+  if (!readBack?.trim()) throw badRequest("'readBack' is required: the value and unit as read back (复述的危急值及单位)", 'readBack');
+  const check = checkReadBack(findingOf(deps, task), readBack);
+  if (!check.ok) throw unprocessable(check.message, 'readBack');
+  return readBack.trim();
+}
+
+/** The acknowledgement by the module's route: checks first (nothing written on refusal), then the engine's transition. */
 export async function acknowledge(
   deps: CriticalValueDeps,
   repo: Repository,
@@ -108,55 +145,58 @@ export async function acknowledge(
     throw conflict(`This critical value was already acknowledged${by ? ` by ${by}` : ''}${at ? ` at ${at}` : ''} (已确认)`);
   }
   if (task.status !== 'requested') throw conflict(`This critical value alert is ${task.status} and cannot be acknowledged`);
-  const version = slot(task.input, 'workflow-version')?.valueString;
-  const workflow = deps.workflows.find((w) => w.version === version) ?? deps.workflows[deps.workflows.length - 1]!;
-  const allowed = await acknowledgers(
-    sys,
-    task,
-    workflow.escalation.map((e) => e.level),
-  );
-  const mine = recipientsOf(principal);
-  if (!mine.some((r) => allowed.includes(r))) {
-    throw forbidden('Only the notified doctor or those the alert was escalated to may acknowledge it (仅被通知的医生或上报对象可确认)');
-  }
-  const check = checkReadBack(findingOf(deps, task), body.readBack);
-  if (!check.ok) throw unprocessable(check.message, 'readBack');
+  const actor = actorOf(principal);
+  await checkAcknowledger(deps, sys, task, actor);
+  checkMatch(deps, task, body.readBack);
+  const output = [
+    input('read-back', { valueString: body.readBack }),
+    ...(body.action ? [input('action', { valueString: body.action })] : []),
+  ] as TaskOutput[];
+  // The engine locks the task, checks its state (409 when acknowledged meanwhile), writes it with its Provenance and
+  // runs the hook below, all in one transaction. No If-Match: an escalation written meanwhile must not refuse this.
+  const step = await deps.engine.transition(repo, actor, taskId, 'acknowledge', {
+    output,
+    note: `回读 Read-back: ${body.readBack}${body.action ? `；处置 Action: ${body.action}` : ''}`,
+  });
+  return (await repo.read('Task', step.task.id!)) as Task;
+}
 
-  const now = deps.clock.now().toISOString();
-  const due = task.restriction?.period?.end;
-  const late = !!due && Date.parse(now) > Date.parse(due);
-  const by: Reference<Practitioner> = principal.practitionerId
-    ? { reference: `Practitioner/${principal.practitionerId}`, ...(principal.username ? { display: principal.username } : {}) }
-    : { display: principal.username ?? principal.subject };
-  const onBehalfOf: Reference<Organization> | undefined = principal.organizationId
-    ? { reference: `Organization/${principal.organizationId}` }
-    : undefined;
-  return repo.withTransaction(async (tx) => {
-    const current = (await tx.read('Task', taskId)) as Task;
-    if (current.status !== 'requested') throw conflict('This critical value was acknowledged meanwhile (已被确认)');
+const STAMPED = new Set(['read-back', 'action', 'acknowledged-at', 'acknowledged-by', 'late', 'due']);
+
+/**
+ * Runs inside the engine's 'acknowledge' transition (its transaction, the caller's repository): the checks again,
+ * then the Task's output stamped by the server, the Flag, the read-back Provenance and the escalations.
+ */
+export function acknowledgementHook(deps: CriticalValueDeps): TransitionHook {
+  return async ({ repo: tx, actor, task, action }) => {
+    if (action !== 'acknowledge') return;
+    await checkAcknowledger(deps, tx, task, actor);
+    // The last read-back and action given (the engine appends the caller's output to what the Task had).
+    const given = [...(task.output ?? [])].reverse();
+    const readBack = checkMatch(deps, task, slot(given, 'read-back')?.valueString);
+    const actionTaken = slot(given, 'action')?.valueString?.trim();
+    const now = deps.clock.now().toISOString();
+    // The transition dropped the due time of the state it left: it is on the version before.
+    const before = (await tx.vread('Task', task.id!, String(Number(task.meta?.versionId) - 1))) as Task;
+    const due = before.restriction?.period?.end;
+    const late = !!due && Date.parse(now) > Date.parse(due);
+    const by: Reference<Practitioner> = actor.practitionerId
+      ? { reference: `Practitioner/${actor.practitionerId}`, ...(actor.display ? { display: actor.display } : {}) }
+      : { display: actor.display ?? actor.userId };
+    const onBehalfOf: Reference<Organization> | undefined = actor.organizationId
+      ? { reference: `Organization/${actor.organizationId}` }
+      : undefined;
     const output: TaskOutput[] = [
-      input('read-back', { valueString: body.readBack }),
+      ...(task.output ?? []).filter((o) => !o.type.coding?.some((c) => c.system === INPUT_SYSTEM && STAMPED.has(c.code ?? ''))),
+      input('read-back', { valueString: readBack }),
       input('acknowledged-at', { valueDateTime: now }),
       input('acknowledged-by', { valueReference: by }),
       input('late', { valueBoolean: late }),
-      ...(body.action ? [input('action', { valueString: body.action })] : []),
+      ...(due ? [input('due', { valueDateTime: due })] : []),
+      ...(actionTaken ? [input('action', { valueString: actionTaken })] : []),
     ] as TaskOutput[];
-    const written = (
-      await tx.update(
-        'Task',
-        taskId,
-        {
-          ...current,
-          status: 'completed',
-          businessStatus: businessStatus('acknowledged', late ? '已确认（超时）Acknowledged late' : '已确认 Acknowledged'),
-          lastModified: now,
-          executionPeriod: { start: current.authoredOn, end: now },
-          output,
-        },
-        { ifMatch: current.meta?.versionId },
-      )
-    ).resource as Task;
-    const flagRef = slot(current.input, 'flag')?.valueReference?.reference;
+    const written = (await tx.update('Task', task.id!, { ...task, output }, { ifMatch: task.meta?.versionId })).resource as Task;
+    const flagRef = slot(task.input, 'flag')?.valueReference?.reference;
     const flagId = refParts(flagRef)?.id;
     if (flagId) {
       const flag = (await tx.read('Flag', flagId)) as Flag;
@@ -172,9 +212,9 @@ export async function acknowledge(
     const provenance: Provenance = {
       resourceType: 'Provenance',
       target: [
-        { reference: `Task/${taskId}/_history/${written.meta?.versionId}` },
+        { reference: `Task/${task.id}/_history/${written.meta?.versionId}` },
         ...(flagRef ? [{ reference: flagRef }] : []),
-        current.focus!,
+        ...(task.focus ? [task.focus] : []),
       ],
       recorded: now,
       activity: {
@@ -197,16 +237,15 @@ export async function acknowledge(
         {
           url: ACK_EXTENSION_URL,
           extension: [
-            extension('readBack', { valueString: body.readBack }),
+            extension('readBack', { valueString: readBack }),
             extension('late', { valueBoolean: late }),
             ...(due ? [extension('due', { valueDateTime: due })] : []),
-            ...(body.action ? [extension('action', { valueString: body.action })] : []),
+            ...(actionTaken ? [extension('action', { valueString: actionTaken })] : []),
           ],
         },
       ],
     };
     await tx.create(provenance);
-    await deps.timer.stop(tx.tenant, taskId, tx.db);
-    return written;
-  });
+    await deps.timer.stop(tx.tenant, task.id!, tx.db);
+  };
 }

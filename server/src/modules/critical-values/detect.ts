@@ -9,18 +9,19 @@
  * once on the retry.
  */
 import { randomUUID } from 'node:crypto';
-import type { Communication, DiagnosticReport, Flag, Observation, Patient, Reference, Task } from '@medplum/fhirtypes';
+import type { Communication, DiagnosticReport, Flag, Observation, Patient, Reference, Task, TaskInput } from '@medplum/fhirtypes';
 import { durationMs } from '../../platform/clock.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { ResourceEvent } from '../../platform/events/types.js';
+import { SYSTEM_ACTOR } from '../../platform/workflow/actor.js';
 import { unitText, type MeasurementItem } from './catalogue.js';
 import type { CriticalValueDeps } from './deps.js';
 import { evaluateResult, isConfirmed, resultTimeOf, type CriticalFinding, type EvaluationProblem } from './evaluate.js';
-import { findResources, nameOf, readRef, refParts } from './fhir.js';
+import { nameOf, readRef, refParts } from './fhir.js';
 import {
   alertKey,
   alertLink,
-  businessStatus,
+  alertTaskId,
   COMMUNICATION_CATEGORY,
   CRITICAL_VALUE_SYSTEM,
   EXTENSION_URL,
@@ -30,7 +31,7 @@ import {
   ITEM_SYSTEM,
   NOTIFICATION_CATEGORY,
 } from './model.js';
-import { workflowInForce } from './policy.js';
+import { acknowledgeWithin, WORKFLOW_ID, workflowInForce } from './policy.js';
 import { findResponsible, type Responsible } from './recipients.js';
 
 const UCUM = 'http://unitsofmeasure.org';
@@ -125,15 +126,15 @@ async function raise(
   const outcome = await repo.withTransaction(async (tx) => {
     // Two deliveries of the same event at once (two processes): the second waits here, then finds the first's alert.
     await tx.query('SELECT count(pg_advisory_xact_lock(hashtextextended($1, 0))) AS n', [`critical-value|${tx.tenant}|${key}`]);
-    const [existing] = await findResources<Task>(tx, 'Task', `identifier=${CRITICAL_VALUE_SYSTEM}|${key}`, 1);
+    const taskId = alertTaskId(tx.tenant, key);
+    const existing = await readRef<Task>(tx, `Task/${taskId}`, ['Task']);
     if (existing) return { task: existing, created: false };
     const now = deps.clock.now();
-    const workflow = workflowInForce(deps.workflows, now);
-    const minutes = Math.round(durationMs(workflow.acknowledgeWithin) / 60_000);
-    const due = new Date(now.getTime() + durationMs(workflow.acknowledgeWithin)).toISOString();
+    const workflow = workflowInForce(deps.definitions, now);
+    const minutes = Math.round(durationMs(acknowledgeWithin(workflow)) / 60_000);
     const at = now.toISOString();
     const text = alertText(finding, patientName, minutes);
-    const [taskId, flagId, communicationId] = [randomUUID(), randomUUID(), randomUUID()];
+    const [flagId, communicationId] = [randomUUID(), randomUUID()];
     const item = finding.item;
     const itemCoding = { system: ITEM_SYSTEM, code: item.id, display: item.name };
     const author = authorOf(result);
@@ -195,45 +196,44 @@ async function raise(
       ...(author ? { sender: author } : {}),
       payload: [{ contentString: text }],
     };
-    const task: Task = {
-      resourceType: 'Task',
-      identifier: [{ system: CRITICAL_VALUE_SYSTEM, value: key }],
-      instantiatesUri: `urn:yiwang:workflow:${workflow.id}:${workflow.version}`,
-      ...(responsible?.serviceRequest ? { basedOn: [{ reference: responsible.serviceRequest }] } : {}),
-      status: 'requested',
-      businessStatus: businessStatus(workflow.initial, workflow.states[workflow.initial]!.display),
-      intent: 'order',
-      priority: workflow.task.priority,
-      code: { coding: [workflow.task.code], text: workflow.task.code.display },
+    if (!owner && !author)
+      throw new Error(`No responsible doctor, institution or performing lab for ${resultRef}: the alert has nobody to go to`);
+    const inputs: TaskInput[] = [
+      input('item', { valueCoding: itemCoding }),
+      ...(finding.value ? [input('value', { valueQuantity: finding.value })] : []),
+      input('value-text', { valueString: finding.valueText }),
+      input('limit', { valueString: finding.limitText }),
+      ...(finding.direction ? [input('direction', { valueCode: finding.direction })] : []),
+      input('catalogue-version', { valueString: catalogueVersion }),
+      input('workflow-version', { valueString: workflow.version }),
+      ...(resultTimeOf(result) ? [input('result-time', { valueDateTime: resultTimeOf(result) })] : []),
+      ...(result.issued ? [input('released', { valueInstant: result.issued })] : []),
+      input('flag', { valueReference: { reference: `Flag/${flagId}` } }),
+      input('notification', { valueReference: { reference: `Communication/${communicationId}` } }),
+      ...(responsible ? [input('responsible-source', { valueCode: responsible.source })] : []),
+      ...(responsible?.institution ? [input('responsible-organization', { valueReference: { reference: responsible.institution } })] : []),
+      input('escalation-level', { valueInteger: 0 }),
+    ];
+    // The acknowledgement Task runs on the platform workflow engine (state, due time, Provenance, worklists).
+    const started = await deps.engine.start(tx, SYSTEM_ACTOR, {
+      workflow: WORKFLOW_ID,
+      id: taskId,
+      focus: resultRef,
+      for: subject.reference,
+      owner: owner?.reference ?? author!.reference!,
+      ...(author?.reference ? { requester: author.reference } : {}),
+      ...(refParts(author)?.type === 'Organization' ? { requesterOrganization: author!.reference } : {}),
       description: text,
-      focus: { reference: resultRef },
-      for: subject,
-      ...(encounter ? { encounter } : {}),
-      authoredOn: at,
-      lastModified: at,
-      ...(author ? { requester: author } : {}),
-      ...(owner ? { owner } : {}),
-      restriction: { period: { start: at, end: due } },
-      input: [
-        input('item', { valueCoding: itemCoding }),
-        ...(finding.value ? [input('value', { valueQuantity: finding.value })] : []),
-        input('value-text', { valueString: finding.valueText }),
-        input('limit', { valueString: finding.limitText }),
-        ...(finding.direction ? [input('direction', { valueCode: finding.direction })] : []),
-        input('catalogue-version', { valueString: catalogueVersion }),
-        input('workflow-version', { valueString: workflow.version }),
-        ...(resultTimeOf(result) ? [input('result-time', { valueDateTime: resultTimeOf(result) })] : []),
-        ...(result.issued ? [input('released', { valueInstant: result.issued })] : []),
-        input('flag', { valueReference: { reference: `Flag/${flagId}` } }),
-        input('notification', { valueReference: { reference: `Communication/${communicationId}` } }),
-        ...(responsible ? [input('responsible-source', { valueCode: responsible.source })] : []),
-        ...(responsible?.institution
-          ? [input('responsible-organization', { valueReference: { reference: responsible.institution } })]
-          : []),
-        input('escalation-level', { valueInteger: 0 }),
-      ],
-    };
-    const created = (await tx.create(task, { assignedId: taskId })).resource as Task;
+      priority: 'stat',
+      input: inputs,
+      ...(responsible?.serviceRequest ? { basedOn: [responsible.serviceRequest] } : {}),
+    });
+    const created = started.task;
+    // One instant for detection and notification: the engine's start time of the Task.
+    if (created.authoredOn) {
+      flag.period = { start: created.authoredOn };
+      communication.sent = created.authoredOn;
+    }
     await tx.create(flag, { assignedId: flagId });
     await tx.create(communication, { assignedId: communicationId });
     await deps.timer.plan(tx.tenant, taskId, now, workflow, tx.db);

@@ -11,18 +11,11 @@ import type { Queryable } from '../../platform/db/database.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Scheduler } from '../../platform/scheduler/scheduler.js';
 import type { CriticalValueDeps, EscalationTimer } from './deps.js';
+import { setEscalationLevel } from '../../platform/workflow/store.js';
+import { ESCALATION_EXTENSION, withExtension } from '../../platform/workflow/fhir.js';
 import { findResources, readRef } from './fhir.js';
-import {
-  alertLink,
-  businessStatus,
-  CRITICAL_VALUE_SYSTEM,
-  ESCALATION_CATEGORY,
-  input,
-  INPUT_SYSTEM,
-  NOTIFICATION_CATEGORY,
-  slot,
-} from './model.js';
-import type { CriticalValueWorkflow } from './policy.js';
+import { alertLink, CRITICAL_VALUE_SYSTEM, ESCALATION_CATEGORY, input, INPUT_SYSTEM, NOTIFICATION_CATEGORY, slot } from './model.js';
+import { workflowVersion, type CriticalValueWorkflow } from './policy.js';
 import { escalationTarget } from './recipients.js';
 
 export const ESCALATION_JOB = 'critical-value.escalate';
@@ -61,7 +54,7 @@ export async function escalate(deps: CriticalValueDeps, repo: Repository, taskId
   const first = await readRef<Task>(repo, `Task/${taskId}`, ['Task']);
   if (!first || first.status !== 'requested') return { escalated: false, recipients: [] };
   const version = slot(first.input, 'workflow-version')?.valueString;
-  const workflow = deps.workflows.find((w) => w.version === version) ?? deps.workflows[deps.workflows.length - 1]!;
+  const workflow = workflowVersion(deps.definitions, version);
   const step = workflow.escalation.find((s) => s.level === level);
   if (!step) return { escalated: false, recipients: [] };
   const institution = slot(first.input, 'responsible-organization')?.valueReference?.reference;
@@ -101,30 +94,31 @@ export async function escalate(deps: CriticalValueDeps, repo: Repository, taskId
     const inputs = (task.input ?? []).filter(
       (i) => !i.type.coding?.some((c) => c.system === INPUT_SYSTEM && c.code === 'escalation-level'),
     );
+    // The state stays 'notified' (the engine's); the level goes on the Task and on the engine's worklist row.
     await tx.update(
       'Task',
       taskId,
       {
         ...task,
-        businessStatus: businessStatus(`escalated-${level}`, `已上报${step.display}`),
         lastModified: now,
+        extension: withExtension(task.extension, { url: ESCALATION_EXTENSION, valueInteger: level }),
         input: [...inputs, input('escalation-level', { valueInteger: level })],
       },
       { ifMatch: task.meta?.versionId },
     );
+    await setEscalationLevel(tx, taskId, level);
     return { task, communication: written };
   });
   if (!result) return { escalated: false, recipients: [] };
   const recipients = (result.communication.recipient ?? []).map((r) => r.reference!).filter(Boolean);
-  // The escalation recipients and, as a reminder, the doctor who has not yet acknowledged.
-  const owner = result.task.owner?.reference;
-  for (const recipient of [...recipients, ...(owner && !recipients.includes(owner) ? [owner] : [])]) {
+  // The doctor who has not acknowledged is reminded by the engine at the due time (category critical-value).
+  for (const recipient of recipients) {
     await deps.notifier.send({
       tenant: repo.tenant,
       recipient,
       category: NOTIFICATION_CATEGORY,
       priority: 'stat',
-      title: recipient === owner ? `危急值超时未确认，已上报${step.display}` : `危急值上报（${step.display}）：超时未确认`,
+      title: `危急值上报（${step.display}）：超时未确认`,
       body: result.communication.payload?.[0]?.contentString ?? '',
       link: alertLink(taskId),
       focus: `Task/${taskId}`,

@@ -9,7 +9,9 @@ import { loadCatalogue } from './catalogue.js';
 import type { CriticalValueDeps } from './deps.js';
 import { onResultEvent } from './detect.js';
 import { escalate, ESCALATION_JOB, schedulerTimer } from './escalation.js';
-import { loadWorkflows } from './policy.js';
+import { alertLink } from './model.js';
+import { loadWorkflows, WORKFLOW_ID } from './policy.js';
+import { acknowledgementHook } from './acknowledge.js';
 import { registerCriticalValueRoutes } from './routes.js';
 
 export const criticalValuesModule: YiwangModule = {
@@ -19,10 +21,15 @@ export const criticalValuesModule: YiwangModule = {
       clock: ctx.clock,
       notifier: ctx.notifier,
       catalogue: loadCatalogue(),
-      workflows: loadWorkflows(),
+      definitions: loadWorkflows(),
+      engine: ctx.workflows,
       timer: schedulerTimer(ctx.scheduler),
       log: (message, err) => (err ? ctx.log.error({ err }, message) : ctx.log.warn(message)),
     };
+    // The acknowledgement Task runs on the platform workflow engine; its notifications open the alert page.
+    for (const definition of deps.definitions) ctx.workflows.define(definition, { link: (task) => alertLink(task.id!) });
+    // Every acknowledgement, by this module's route or the engine's: read-back checked, Flag, Provenance, escalations.
+    ctx.workflows.onTransition(WORKFLOW_ID, acknowledgementHook(deps));
     ctx.events.subscribe({
       name: 'critical-values.detect',
       types: ['Observation', 'DiagnosticReport'],

@@ -5,14 +5,19 @@
  *                  the result, the task), author = the performing lab / institution
  *   Communication  to the responsible doctor, status completed when sent, about = [result, Task], payload in Chinese;
  *                  one more per escalation level (category critical-value-escalation)
- *   Task           the acknowledgement: code critical-value, focus = the result, for = patient, owner = the doctor,
- *                  status requested → completed, businessStatus notified / escalated-N / acknowledged,
- *                  restriction.period.end = due time, input = facts, output = read-back after acknowledgement
+ *   Task           the acknowledgement, run by the platform workflow engine (workflow 'critical-value'): focus = the
+ *                  result, for = patient, owner = the doctor, status requested → completed, businessStatus notified →
+ *                  acknowledged, restriction.period.end = due time, escalation-level extension, input = facts,
+ *                  output = read-back after acknowledgement; its id is derived from the result and the item
  *   Provenance     of the acknowledgement: who, when, read-back, late or not
- * Every resource carries an identifier in CRITICAL_VALUE_SYSTEM derived from the result and the item, so a second
- * delivery of the same event finds the alert instead of raising another.
+ * Flag and Communications carry an identifier in CRITICAL_VALUE_SYSTEM derived from the result and the item, and the
+ * Task's id is derived from the same key, so a second delivery of the same event finds the alert instead of raising
+ * another.
  */
+import { createHash } from 'node:crypto';
 import type { CodeableConcept, Coding, Extension, Task, TaskInput } from '@medplum/fhirtypes';
+import { WORKFLOW_CANONICAL_BASE } from '../../platform/workflow/definition.js';
+import { ESCALATION_EXTENSION, WORKFLOW_SYSTEM } from '../../platform/workflow/fhir.js';
 
 export const CRITICAL_VALUE_SYSTEM = 'urn:yiwang:critical-value';
 export const ITEM_SYSTEM = 'urn:yiwang:critical-value-item';
@@ -28,7 +33,8 @@ export const ESCALATION_CATEGORY: Coding = {
   display: '危急值升级 Critical value escalation',
 };
 export const INPUT_SYSTEM = 'urn:yiwang:critical-value-input';
-export const BUSINESS_STATUS_SYSTEM = 'urn:yiwang:workflow:critical-value';
+/** Task.code of the alerts (the engine's workflow code): `Task?code=${TASK_CODE}`. */
+export const TASK_CODE = `${WORKFLOW_SYSTEM}|critical-value`;
 export const EXTENSION_URL = 'https://yiwang.cn/fhir/StructureDefinition/critical-value';
 export const ACK_EXTENSION_URL = 'https://yiwang.cn/fhir/StructureDefinition/critical-value-acknowledgement';
 
@@ -39,9 +45,14 @@ export const alertLink = (taskId: string): string => `/critical-values/${taskId}
 /** The identifier value of an alert: one per result and item. */
 export const alertKey = (resultRef: string, itemId: string): string => `${resultRef}/${itemId}`;
 
-export function businessStatus(code: string, display: string): CodeableConcept {
-  return { coding: [{ system: BUSINESS_STATUS_SYSTEM, code, display }], text: display };
+/** The Task id of an alert: a UUID-shaped digest of tenant and key, so the same alert always has the same Task. */
+export function alertTaskId(tenant: string, key: string): string {
+  const h = createHash('sha256').update(`critical-value|${tenant}|${key}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
+
+/** A Task of the critical-value workflow (any version). */
+export const isAlertTask = (task: Task): boolean => !!task.instantiatesCanonical?.startsWith(`${WORKFLOW_CANONICAL_BASE}critical-value|`);
 
 export function input(code: string, value: Omit<TaskInput, 'type'>): TaskInput {
   return { type: { coding: [{ system: INPUT_SYSTEM, code }] }, ...value } as TaskInput;
@@ -56,11 +67,12 @@ export function extension(url: string, value: Omit<Extension, 'url'>): Extension
   return { url, ...value } as Extension;
 }
 
-/** The escalation level a task has reached (0: none); kept in Task.input, since businessStatus moves on at acknowledgement. */
+/**
+ * The escalation level an alert reached (0: none). Kept in Task.input: the engine's escalation extension (also kept up
+ * to date, for its worklists) is reset by every transition, acknowledgement included.
+ */
 export function escalationLevel(task: Task): number {
-  const level = slot(task.input, 'escalation-level')?.valueInteger;
-  if (level !== undefined) return level;
-  const code = task.businessStatus?.coding?.find((c) => c.system === BUSINESS_STATUS_SYSTEM)?.code ?? '';
-  const m = /^escalated-(\d+)$/.exec(code);
-  return m ? Number(m[1]) : 0;
+  return (
+    slot(task.input, 'escalation-level')?.valueInteger ?? task.extension?.find((e) => e.url === ESCALATION_EXTENSION)?.valueInteger ?? 0
+  );
 }

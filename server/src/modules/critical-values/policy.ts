@@ -1,13 +1,17 @@
 /**
- * The critical-value workflow as dated data (./workflow/<effective>.json): its states, who may acknowledge, the
- * time limits (notify within 10 minutes, acknowledge within 15 by default) and the escalation chain. The version in
- * force when an alert is raised governs that alert; a county changes the minutes by adding a file.
+ * The critical-value workflow as dated data (./workflow/<effective>.json). Each file is a platform workflow definition
+ * (states notified → acknowledged, the transition, the due time for acknowledgement; platform/workflow/definition.ts)
+ * plus what only critical values need: the notify limit and the escalation chain by PractitionerRole code. The version
+ * in force when an alert is raised governs it; a county changes the minutes by adding a file.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { durationMs } from '../../platform/clock.js';
+import { validateDefinition, type WorkflowDefinition } from '../../platform/workflow/definition.js';
 import { countyDate } from './catalogue.js';
+
+export const WORKFLOW_ID = 'critical-value';
 
 export interface EscalationStep {
   level: number;
@@ -18,26 +22,33 @@ export interface EscalationStep {
   display: string;
 }
 
-export interface CriticalValueWorkflow {
-  id: string;
-  version: string;
-  effective: string;
-  title: string;
-  task: { code: { system: string; code: string; display: string }; priority: 'routine' | 'urgent' | 'asap' | 'stat' };
-  initial: string;
-  states: Record<string, { status: string; display: string; due?: string; final?: boolean }>;
-  transitions: { from: string; to: string; by: string[]; requires?: string[] }[];
+export interface CriticalValueWorkflow extends WorkflowDefinition {
+  description?: string;
+  /** From the result's release to the notification (measured for the indicator). */
   notifyWithin: string;
-  acknowledgeWithin: string;
   escalation: EscalationStep[];
 }
 
 const workflowDir = join(dirname(fileURLToPath(import.meta.url)), 'workflow');
 
+/** The time allowed for acknowledgement: the due time of the initial state. */
+export function acknowledgeWithin(w: CriticalValueWorkflow): string {
+  const due = w.states[w.initial]?.due;
+  if (typeof due !== 'string') throw new Error(`critical-value workflow ${w.version}: the initial state needs a due time (a duration)`);
+  return due;
+}
+
 export function validateWorkflow(w: CriticalValueWorkflow, source: string): CriticalValueWorkflow {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(w.effective ?? '')) throw new Error(`${source}: 'effective' must be a date (YYYY-MM-DD)`);
-  for (const d of [w.notifyWithin, w.acknowledgeWithin, ...w.escalation.map((e) => e.after)]) durationMs(d);
-  if (!w.states[w.initial]) throw new Error(`${source}: initial state '${w.initial}' is not a state`);
+  try {
+    validateDefinition(w);
+  } catch (err) {
+    throw new Error(`${source}: ${(err as Error).message}`, { cause: err });
+  }
+  if (w.id !== WORKFLOW_ID) throw new Error(`${source}: id must be '${WORKFLOW_ID}'`);
+  if (!w.transitions.some((t) => t.action === 'acknowledge' && t.from.includes(w.initial))) {
+    throw new Error(`${source}: needs an 'acknowledge' transition from '${w.initial}'`);
+  }
+  for (const d of [w.notifyWithin, acknowledgeWithin(w), ...w.escalation.map((e) => e.after)]) durationMs(d);
   const levels = w.escalation.map((e) => e.level);
   if (levels.some((l, i) => l !== i + 1)) throw new Error(`${source}: escalation levels must be 1, 2, … in order`);
   const afters = w.escalation.map((e) => durationMs(e.after));
@@ -65,4 +76,9 @@ export function workflowInForce(list: readonly CriticalValueWorkflow[], when: Da
   for (const w of list) if (w.effective <= day) found = w;
   if (!found) throw new Error('No critical-value workflow data');
   return found;
+}
+
+/** The version an alert runs under (recorded on its Task), else the latest. */
+export function workflowVersion(list: readonly CriticalValueWorkflow[], version: string | undefined): CriticalValueWorkflow {
+  return list.find((w) => w.version === version) ?? list[list.length - 1]!;
 }

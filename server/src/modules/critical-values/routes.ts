@@ -18,9 +18,11 @@ import { recipientsOf } from '../../platform/notify/routes.js';
 import { acknowledge, parseAcknowledgeBody, readAlertTask } from './acknowledge.js';
 import { versionInForce } from './catalogue.js';
 import type { CriticalValueDeps } from './deps.js';
-import { workflowInForce } from './policy.js';
-import { alertTasks, chainOf, escalatedTo, summarise, timeliness } from './views.js';
+import { workflowInForce, workflowVersion } from './policy.js';
+import { alertTasks, chainOf, escalatedTo, summarise, timeliness, withPatientNames } from './views.js';
 import { findResources } from './fhir.js';
+import { slot } from './model.js';
+import type { Repository } from '../../platform/fhir/repository.js';
 
 const VIEWS = ['open', 'overdue', 'mine', 'all'] as const;
 type View = (typeof VIEWS)[number];
@@ -56,6 +58,13 @@ export async function registerCriticalValueRoutes(app: FastifyInstance, ctx: Mod
         patients: [...new Set(tasks.map((t) => t.for?.reference).filter((r): r is string => !!r))],
         detail,
       });
+    };
+
+    /** The chain of an alert the caller may see (its parts read in full: the resident is in their scope), names filled in. */
+    const chainFor = async (repo: Repository, task: Task) => {
+      const version = slot(task.input, 'workflow-version')?.valueString;
+      const chain = await chainOf(ctx.systemRepository(repo.tenant), task, deps.clock.now(), workflowVersion(deps.definitions, version));
+      return (await withPatientNames(repo, [chain]))[0];
     };
 
     scope.get('/api/critical-values', async (request) => {
@@ -95,7 +104,7 @@ export async function registerCriticalValueRoutes(app: FastifyInstance, ctx: Mod
         tasks.filter((t) => shown.has(t.id!)),
         `critical values list (${view})`,
       );
-      return { view, ...(from ? { from } : {}), ...(to ? { to } : {}), items: items.slice(0, limit) };
+      return { view, ...(from ? { from } : {}), ...(to ? { to } : {}), items: await withPatientNames(repo, items.slice(0, limit)) };
     });
 
     scope.get('/api/critical-values/indicator', async (request) => {
@@ -125,7 +134,7 @@ export async function registerCriticalValueRoutes(app: FastifyInstance, ctx: Mod
         });
       }
       const now = deps.clock.now();
-      return timeliness(tasks, now, deps.workflows, workflowInForce(deps.workflows, now), {
+      return timeliness(tasks, now, deps.definitions, workflowInForce(deps.definitions, now), {
         ...(from ? { from } : {}),
         ...(to ? { to } : {}),
         ...(organization ? { organization: `Organization/${organization}` } : {}),
@@ -139,7 +148,7 @@ export async function registerCriticalValueRoutes(app: FastifyInstance, ctx: Mod
       if (!version) throw badRequest(`No critical-value catalogue is in force on ${date}`, 'date');
       return {
         catalogue: version,
-        workflow: workflowInForce(deps.workflows, new Date(date)),
+        workflow: workflowInForce(deps.definitions, new Date(date)),
         versions: deps.catalogue.map((v) => v.version),
       };
     });
@@ -149,14 +158,7 @@ export async function registerCriticalValueRoutes(app: FastifyInstance, ctx: Mod
       const repo = await ctx.repositoryFor(request);
       const task = await readAlertTask(repo, taskId);
       audit(request, 'read', [task], 'critical value alert');
-      // The caller may see the Task (its resident is in their scope): the chain's parts are read in full.
-      const version = task.input?.find((i) => i.type.coding?.some((c) => c.code === 'workflow-version'))?.valueString;
-      return chainOf(
-        ctx.systemRepository(repo.tenant),
-        task,
-        deps.clock.now(),
-        deps.workflows.find((w) => w.version === version),
-      );
+      return chainFor(repo, task);
     });
 
     scope.post('/api/critical-values/:taskId/acknowledge', async (request) => {
@@ -166,13 +168,7 @@ export async function registerCriticalValueRoutes(app: FastifyInstance, ctx: Mod
       const principal = principalOf(request);
       const task = await acknowledge(deps, repo, ctx.systemRepository(repo.tenant), principal, taskId, body);
       audit(request, 'update', [task], 'critical value acknowledged with read-back');
-      const version = task.input?.find((i) => i.type.coding?.some((c) => c.code === 'workflow-version'))?.valueString;
-      return chainOf(
-        ctx.systemRepository(repo.tenant),
-        task,
-        deps.clock.now(),
-        deps.workflows.find((w) => w.version === version),
-      );
+      return chainFor(repo, task);
     });
   });
 }

@@ -3,14 +3,13 @@
  * → notification → escalations → acknowledgement with read-back), the lists (open, overdue, mine) and the timeliness
  * indicator 危急值通报及时率. All reads go through the repository given — the caller's, so their access applies.
  */
-import type { Communication, Provenance, Task } from '@medplum/fhirtypes';
+import type { Communication, Patient, Provenance, Task } from '@medplum/fhirtypes';
 import type { Repository } from '../../platform/fhir/repository.js';
-import { findResources } from './fhir.js';
-import { ACK_EXTENSION_URL, alertLink, BUSINESS_STATUS_SYSTEM, CRITICAL_VALUE_SYSTEM, escalationLevel, slot } from './model.js';
-import type { CriticalValueWorkflow } from './policy.js';
+import { findResources, nameOf } from './fhir.js';
+import { ACK_EXTENSION_URL, alertLink, CRITICAL_VALUE_SYSTEM, escalationLevel, slot, TASK_CODE } from './model.js';
+import { STATE_SYSTEM } from '../../platform/workflow/fhir.js';
+import { acknowledgeWithin, type CriticalValueWorkflow } from './policy.js';
 import { durationMs } from '../../platform/clock.js';
-
-export const TASK_CODE = 'urn:yiwang:task-code|critical-value';
 
 export interface RefView {
   reference: string;
@@ -67,8 +66,9 @@ const minutesBetween = (a: string | undefined, b: string | undefined): number | 
 export function summarise(task: Task, now: Date): AlertSummary {
   const out = task.output;
   const state: AlertSummary['state'] = task.status === 'completed' ? 'acknowledged' : task.status === 'requested' ? 'open' : 'closed';
-  const bs = task.businessStatus?.coding?.find((c) => c.system === BUSINESS_STATUS_SYSTEM);
-  const dueAt = task.restriction?.period?.end;
+  const bs = task.businessStatus?.coding?.find((c) => c.system === STATE_SYSTEM);
+  // After acknowledgement the engine drops restriction; the due time it had is kept in the output.
+  const dueAt = task.restriction?.period?.end ?? slot(task.output, 'due')?.valueDateTime;
   const item = slot(task.input, 'item')?.valueCoding;
   const acknowledgedAt = slot(out, 'acknowledged-at')?.valueDateTime;
   const notifiedAt = task.authoredOn;
@@ -163,8 +163,9 @@ export async function chainOf(repo: Repository, task: Task, now: Date, workflow:
       ...(level ? { level } : {}),
     });
   }
-  const provenances = await findResources<Provenance>(repo, 'Provenance', `target=Task/${task.id}`, 5);
-  for (const p of provenances) {
+  const provenances = await findResources<Provenance>(repo, 'Provenance', `target=Task/${task.id}`, 20);
+  // The engine's own Provenances (start, acknowledge) are there too; the read-back is in the module's.
+  for (const p of provenances.filter((x) => x.extension?.some((e) => e.url === ACK_EXTENSION_URL))) {
     const ext = p.extension?.find((e) => e.url === ACK_EXTENSION_URL)?.extension ?? [];
     const readBack = ext.find((e) => e.url === 'readBack')?.valueString;
     const late = ext.find((e) => e.url === 'late')?.valueBoolean;
@@ -181,6 +182,18 @@ export async function chainOf(repo: Repository, task: Task, now: Date, workflow:
 }
 
 const ORDER: ChainEvent['kind'][] = ['result', 'released', 'detected', 'notified', 'escalated', 'acknowledged'];
+
+/** Fills in the residents' names, read through `repo` (the caller's: a name they may not see stays a reference). */
+export async function withPatientNames<T extends { patient?: RefView }>(repo: Repository, items: T[]): Promise<T[]> {
+  const ids = [...new Set(items.map((i) => i.patient?.reference?.replace(/^Patient\//, '')).filter((id): id is string => !!id))];
+  if (!ids.length) return items;
+  const patients = await findResources<Patient>(repo, 'Patient', `_id=${ids.join(',')}`, ids.length);
+  const names = new Map(patients.map((p) => [`Patient/${p.id}`, nameOf(p)]));
+  return items.map((i) => {
+    const name = i.patient?.reference ? names.get(i.patient.reference) : undefined;
+    return name && i.patient ? { ...i, patient: { ...i.patient, display: name } } : i;
+  });
+}
 
 /** Critical-value Tasks detected in [from, to), newest first (the caller's access applies). */
 export async function alertTasks(
@@ -277,6 +290,6 @@ export function timeliness(
     overdue: summaries.filter((s) => s.overdue).length,
     medianMinutesToAcknowledge: median(acknowledged.map((s) => s.minutesToAcknowledge!).filter((m) => m !== undefined)),
     notifiedWithinLimit: { count: within, known, rate: rate(within, known) },
-    limits: { acknowledgeWithin: current.acknowledgeWithin, notifyWithin: current.notifyWithin, workflowVersion: current.version },
+    limits: { acknowledgeWithin: acknowledgeWithin(current), notifyWithin: current.notifyWithin, workflowVersion: current.version },
   };
 }
