@@ -133,7 +133,7 @@ describe.skipIf(!haveGeography).each(ENGINES)('bulk import and the resident inde
     // The golden records are served as FHIR Person, as for one-by-one writes.
     const person = (await bulk.get(`Person?patient=Patient/${patients[0]!.id}`)).json();
     expect(person.entry).toHaveLength(1);
-  });
+  }, 300_000);
 
   it('an interrupted import resumes: every Patient linked once, no duplicate persons, same result as one go', async () => {
     const c = await testClient(engine);
@@ -181,7 +181,7 @@ describe.skipIf(!haveGeography).each(ENGINES)('bulk import and the resident inde
     );
     expect(got.persons).toEqual((await indexOf(again)).persons);
     expect(got.reviews).toEqual((await indexOf(again)).reviews);
-  });
+  }, 300_000);
 
   it('a Patient written again by a later import keeps its golden record', async () => {
     const c = await testClient(engine);

@@ -32,7 +32,7 @@ export class BulkRunner {
     private readonly options: RunnerOptions = {},
   ) {
     this.pageSize = options.pageSize ?? 1000;
-    this.chunkSize = options.chunkSize ?? 500;
+    this.chunkSize = options.chunkSize ?? 1000;
     this.afterChunk = options.afterChunk;
   }
 
