@@ -39,6 +39,8 @@ export interface NatsTransportOptions {
   ackWaitMs?: number;
   /** Events a process holds at once (default 64). */
   prefetch?: number;
+  /** Events a process hands to its handlers at the same time (default 16). */
+  concurrency?: number;
   connectTimeoutMs?: number;
 }
 
@@ -67,6 +69,7 @@ export class NatsTransport implements EventTransport {
       consumer: 'yiwang-dispatch',
       ackWaitMs: 30_000,
       prefetch: 64,
+      concurrency: 16,
       ...options,
     };
     let nc: NatsConnection;
@@ -145,8 +148,16 @@ export class NatsTransport implements EventTransport {
     const consumer = await this.js.consumers.get(this.options.stream, this.options.consumer);
     this.messages = await consumer.consume({ max_messages: this.options.prefetch });
     const messages = this.messages;
+    // Several events at once: each is acked on its own, so one slow handler does not idle the process (order across
+    // events is not kept — it is not across processes either, and handlers read the current state).
+    const running = new Set<Promise<void>>();
     this.loop = (async () => {
-      for await (const m of messages) await this.handle(m, deliver);
+      for await (const m of messages) {
+        const p = this.handle(m, deliver).finally(() => running.delete(p));
+        running.add(p);
+        if (running.size >= this.options.concurrency) await Promise.race(running);
+      }
+      await Promise.all(running);
     })().catch((err: unknown) => this.options.log('NATS consumer stopped', err));
   }
 
