@@ -134,6 +134,7 @@ describe('chronic rules: type-2 diabetes', () => {
   it('urgent: glucose ≥ 16.7 or ≤ 3.9, BP ≥ 180/110, heart rate > 100, temperature > 39, ketotic breath', () => {
     expect(at({ glucose: 16.7 }).decision).toBe('urgent-referral');
     expect(at({ glucose: 3.9 }).decision).toBe('urgent-referral');
+    expect(at({ glucose: 3.9 }).classification).toBe('uncontrolled');
     expect(at({ glucose: 4.0 }).decision).toBe('routine');
     expect(at({ glucose: 6.0, sbp: 182, dbp: 100 }).decision).toBe('urgent-referral');
     expect(at({ glucose: 6.0, heartRate: 101 }).decision).toBe('urgent-referral');

@@ -5,5 +5,6 @@
 import type { YiwangModule } from '../platform/module.js';
 import { criticalValuesModule } from './critical-values/index.js';
 import { referralModule } from './referral/index.js';
+import { chronicModule } from './chronic/index.js';
 
-export const MODULE_LIST: readonly YiwangModule[] = [criticalValuesModule, referralModule];
+export const MODULE_LIST: readonly YiwangModule[] = [criticalValuesModule, referralModule, chronicModule];

@@ -105,6 +105,7 @@ export function meetsTarget(target: Target, r: Readings): boolean | undefined {
   if (target.fastingGlucoseBelow !== undefined) {
     if (r.glucose === undefined) return undefined;
     checks.push(r.glucose < target.fastingGlucoseBelow);
+    if (target.fastingGlucoseAbove !== undefined) checks.push(r.glucose > target.fastingGlucoseAbove);
   }
   return checks.every(Boolean);
 }
@@ -143,7 +144,9 @@ export function classify(rules: RuleVersion, f: FollowUpFacts): Outcome {
   const reasons: string[] = [];
   const targetText = [
     target.sbpBelow !== undefined ? `血压 < ${target.sbpBelow}/${target.dbpBelow ?? '-'} mmHg` : '',
-    target.fastingGlucoseBelow !== undefined ? `空腹血糖 < ${target.fastingGlucoseBelow} mmol/L` : '',
+    target.fastingGlucoseBelow !== undefined
+      ? `空腹血糖 ${target.fastingGlucoseAbove !== undefined ? `> ${target.fastingGlucoseAbove} 且 ` : ''}< ${target.fastingGlucoseBelow} mmol/L`
+      : '',
   ]
     .filter(Boolean)
     .join('，');

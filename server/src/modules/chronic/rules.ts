@@ -22,6 +22,8 @@ export interface Target {
   sbpBelow?: number;
   dbpBelow?: number;
   fastingGlucoseBelow?: number;
+  /** Hypoglycaemia is not control: the fasting glucose must also be above this. */
+  fastingGlucoseAbove?: number;
 }
 
 export interface UrgentCriteria {
