@@ -9,10 +9,20 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 
+/** The IPv4 address inside an IPv4-mapped IPv6 one, in either spelling (URL parsing turns the dotted one into hex). */
+function mappedV4(ip: string): string | undefined {
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip)?.[1];
+  if (dotted) return dotted;
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(ip);
+  if (!hex) return undefined;
+  const [hi, lo] = [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)];
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+}
+
 /** Why an address may not receive notifications, or undefined when it may. */
 export function forbiddenAddress(address: string): string | undefined {
   const ip = address.replace(/^\[|\]$/g, '').toLowerCase();
-  const v4 = isIP(ip) === 4 ? ip : /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip)?.[1];
+  const v4 = isIP(ip) === 4 ? ip : mappedV4(ip);
   if (v4) {
     const [a, b] = v4.split('.').map(Number) as [number, number];
     if (a === 169 && b === 254) return 'a link-local address (169.254.0.0/16, cloud metadata)';
