@@ -165,6 +165,17 @@ describe.each(ENGINES)('critical values over HTTP on %s', (engine) => {
     expect(bad.json().issue[0].expression).toEqual(['view']);
     expect((await county.doctorAClient.get('/api/critical-values?from=yesterday')).statusCode).toBe(400);
     expect((await county.doctorAClient.get('/api/critical-values/no-such-task')).statusCode).toBe(404);
+    // The catalogue in force on a date (for the web app's reference page).
+    const before = (await county.doctorAClient.get('/api/critical-values/catalogue?date=2026-11-30')).json();
+    expect(before.catalogue.version).toBe('2020-01-01');
+    expect(before.catalogue.measurements.find((m: any) => m.id === 'potassium').high).toBe(6.5);
+    const now = (await county.doctorAClient.get('/api/critical-values/catalogue')).json();
+    expect(now).toMatchObject({
+      catalogue: { version: '2026-12-01' },
+      workflow: { id: 'critical-value' },
+      versions: ['2020-01-01', '2026-12-01'],
+    });
+    expect((await county.doctorAClient.get('/api/critical-values/catalogue?date=2019-01-01')).statusCode).toBe(400);
     expect((await admin.get('/api/critical-values', { authorization: '' })).statusCode).toBe(401);
   });
 
