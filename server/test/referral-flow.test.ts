@@ -274,6 +274,39 @@ describe.each(ENGINES)('two-way referral on %s', (engine) => {
     expect(await counts()).toEqual(before);
   });
 
+  it('escalates an urgent referral nobody reviews: receiving institution at 2 h, community office at 4 h', async () => {
+    const { id, referral } = (await post(u.township, '/api/referrals', upReferral())).json() as any;
+    const taskId = referral.task.id as string;
+    // Open referrals addressed to the hospital are a plain FHIR search.
+    const open = (
+      await admin.get(`Task?code=https://yiwang.cn/fhir/CodeSystem/workflow|up-referral&owner=Organization/${c.ids.H}&status=requested`)
+    ).json() as any;
+    expect(open.entry.map((e: any) => e.resource.id)).toContain(taskId);
+    const escalations = async (org: string) =>
+      (await yiwang.notifier.inbox(c.tenant, [`Organization/${org}`], { category: 'escalation' })).filter(
+        (n) => n.focus === `Task/${taskId}`,
+      );
+    clock.advance('PT1H59M');
+    await yiwang.scheduler.runDue();
+    expect(await escalations(c.ids.H)).toHaveLength(0);
+    clock.advance('PT1M');
+    await yiwang.scheduler.runDue();
+    expect(await escalations(c.ids.H)).toHaveLength(1);
+    expect((await escalations(c.ids.H))[0]).toMatchObject({ priority: 'urgent', link: `/referrals/${id}` });
+    expect(await escalations(c.ids.C)).toHaveLength(0);
+    clock.advance('PT2H');
+    await yiwang.scheduler.runDue();
+    expect(await escalations(c.ids.C)).toHaveLength(1);
+    const detail = (await u.county.get(`/api/referrals/${id}`)).json() as any;
+    expect(detail.overdue).toBe(true);
+    expect(detail.escalationLevel).toBe(2);
+    // Handled late: the escalation stops and the referral leaves the overdue list.
+    expect((await post(u.county, `/api/referrals/${id}/reject`, { reason: '已超时，请改约' })).statusCode).toBe(200);
+    const overdue = (await u.county.get('/api/tasks?view=overdue&workflow=up-referral&count=200')).json() as any;
+    expect(overdue.items.map((i: any) => i.task.id)).not.toContain(taskId);
+    expect(await yiwang.scheduler.pending(c.tenant, `wf:${taskId}:`)).toEqual([]);
+  });
+
   it('tracks a referral outside the county by hand: sent → confirmed → closed', async () => {
     const res = await post(u.township, '/api/referrals', {
       direction: 'external',

@@ -30,7 +30,7 @@ describe.each(ENGINES)('workflow engine on %s', (engine) => {
     c = await buildCommunity(yiwang, admin.tenant);
     u = await communityUsers(admin, c);
     requester = { userId: 'u-township', practitionerId: c.practitioners.township, organizationId: c.ids.T1, roles: ['township-doctor'] };
-  }, 60_000);
+  }, 300_000);
   afterAll(async () => {
     await yiwang?.close();
   });
@@ -138,6 +138,16 @@ describe.each(ENGINES)('workflow engine on %s', (engine) => {
     expect(cancelled.json().task.statusReason.text).toBe('患者拒绝转诊');
     expect(cancelled.json().allowedActions).toEqual([]);
     expect(cancelled.json().task.executionPeriod.end).toBe(clock.now().toISOString());
+  });
+
+  it('lets only one of two concurrent transitions through (the other gets 409)', async () => {
+    const task = await start();
+    const results = await Promise.all([
+      act(u.county, task.id as string, { action: 'accept' }),
+      act(u.dept, task.id as string, { action: 'reject', reason: '重复' }),
+    ]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+    expect(await provenances(task.id as string)).toHaveLength(2);
   });
 
   it('lists worklists with counts per view, within the caller’s access', async () => {
