@@ -75,12 +75,16 @@ describe('referral targets', () => {
     org('town', 'township-health-centre', 'community'),
     org('village', 'village-clinic', 'town'),
     org('cdc', 'cdc'),
+    org('community', 'medical-community', 'commission'),
+    org('commission', 'county-commission'),
+    org('city', 'county-hospital', undefined, '市医院'),
   ];
   it('up from a township: county hospitals; from a village: also the township; down: township and village', () => {
     expect(targetsFor(orgs, 'up', 'town').map((o) => o.id)).toEqual(['county']);
     expect(targetsFor(orgs, 'up', 'village').map((o) => o.id)).toEqual(['county', 'town']);
     expect(targetsFor(orgs, 'down', 'cardio').map((o) => o.id)).toEqual(['town', 'village']);
-    expect(targetsFor(orgs, 'external', 'town').map((o) => o.id)).not.toContain('cdc');
+    // Outside the county's tree only, and no agencies.
+    expect(targetsFor(orgs, 'external', 'town').map((o) => o.id)).toEqual(['city']);
   });
   it('departments of the receiving hospital by their short name', () => {
     expect(departmentsOf(orgs, 'Organization/county')).toEqual([{ value: 'Organization/cardio', label: '心血管内科' }]);

@@ -163,6 +163,8 @@ const DICT = {
   priorityUrgent: ['紧急', 'Urgent'],
   priorityRoutine: ['常规', 'Routine'],
   escalation: ['超时升级', 'Escalation'],
+  cvUnitProblem: ['结果单位无法识别', 'Result unit not recognised'],
+  readingCategory: ['远程阅片', 'Remote reading'],
   worklistNav: ['待办', 'Worklist'],
   myTasks: ['我的待办', 'My tasks'],
   followUpTasks: ['本院待办（含下转随访）', "The centre's tasks (incl. follow-ups)"],

@@ -26,7 +26,8 @@ const AFFECTED: Record<string, string[][]> = {
   'critical-value': [['critical-values'], ['tasks']],
   referral: [['referrals'], ['tasks']],
   task: [['tasks']],
-  escalation: [['tasks'], ['critical-values']],
+  escalation: [['tasks'], ['critical-values'], ['referrals']],
+  reading: [['tasks']],
 };
 
 function onNotification(qc: QueryClient, n: Notification): void {

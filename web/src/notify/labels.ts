@@ -14,4 +14,6 @@ export const CATEGORY: Record<string, TextKey> = {
   referral: 'referrals',
   task: 'worklistNav',
   escalation: 'escalation',
+  'critical-value-unit': 'cvUnitProblem',
+  reading: 'readingCategory',
 };

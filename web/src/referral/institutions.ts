@@ -5,7 +5,6 @@ import type { Direction } from './api';
 
 const UP = ['county-hospital', 'tcm-hospital', 'private-hospital', 'township-health-centre'];
 const DOWN = ['township-health-centre', 'village-clinic'];
-const CARE = [...UP, 'village-clinic'];
 
 export const typeCode = (o: Organization | undefined): string | undefined =>
   o?.type?.flatMap((t) => t.coding ?? []).find((c) => c.system === ORG_TYPE_SYSTEM)?.code;
@@ -18,18 +17,41 @@ const RANK: Record<string, number> = {
   'village-clinic': 4,
 };
 
+/** Types that never receive a patient (administration, public health, other agencies). */
+const NOT_CARE = new Set(['county-commission', 'medical-community', 'cdc', 'insurance-bureau', 'rural-revitalisation-bureau', 'school']);
+
+const isDept = (o: Organization) => !!o.type?.some((t) => t.coding?.some((c) => c.code === 'dept'));
+
+/** The top of an institution's partOf chain (the county's health commission for every institution of the community). */
+export function rootOf(orgs: Map<string, Organization>, id: string | undefined): string | undefined {
+  const seen = new Set<string>();
+  let current = id;
+  while (current && !seen.has(current)) {
+    seen.add(current);
+    const parent = orgs.get(current)?.partOf?.reference?.replace(/^Organization\//, '');
+    if (!parent || !orgs.has(parent)) return current;
+    current = parent;
+  }
+  return current;
+}
+
+/**
+ * Institutions a referral may go to: up — the community's county hospitals (and the township centre from a village clinic); down —
+ * township centres and village clinics; external — care institutions outside the caller's medical community (a
+ * different top of the partOf tree). The server checks again and says why when one is refused.
+ */
 export function targetsFor(orgs: Organization[], direction: Direction, own?: string): Organization[] {
-  const ownType = typeCode(orgs.find((o) => o.id === own));
-  const allowed =
-    direction === 'down'
-      ? DOWN
-      : direction === 'up'
-        ? ownType === 'village-clinic'
-          ? UP
-          : UP.filter((x) => x !== 'township-health-centre')
-        : CARE;
+  const byId = new Map(orgs.filter((o) => o.id).map((o) => [o.id!, o]));
+  const ownType = typeCode(byId.get(own ?? ''));
+  const home = rootOf(byId, own);
+  if (direction === 'external') {
+    return orgs
+      .filter((o) => o.id !== own && !isDept(o) && !NOT_CARE.has(typeCode(o) ?? '') && rootOf(byId, o.id) !== home)
+      .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '', 'zh'));
+  }
+  const allowed = direction === 'down' ? DOWN : ownType === 'village-clinic' ? UP : UP.filter((x) => x !== 'township-health-centre');
   return orgs
-    .filter((o) => o.id !== own && allowed.includes(typeCode(o) ?? ''))
+    .filter((o) => o.id !== own && allowed.includes(typeCode(o) ?? '') && rootOf(byId, o.id) === home)
     .sort((a, b) => (RANK[typeCode(a) ?? ''] ?? 9) - (RANK[typeCode(b) ?? ''] ?? 9) || (a.name ?? '').localeCompare(b.name ?? '', 'zh'));
 }
 
