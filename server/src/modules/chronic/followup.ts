@@ -192,6 +192,8 @@ export interface RecordOptions {
   actor: Actor;
   /** An existing Encounter (a credited clinic visit): no new Encounter; its readings are already in the record. */
   existingEncounter?: Encounter;
+  /** The Observations of that visit the classification is derived from. */
+  derivedFrom?: string[];
 }
 
 /** Records a follow-up (see the file comment). Throws 400/404/409 with nothing written. */
@@ -286,7 +288,7 @@ export async function recordFollowUp(
         focus: [{ reference: `EpisodeOfCare/${episode.episode_id}` }],
         valueCodeableConcept: classificationConcept(outcome.classification),
         method: { text: `规则版本 (rule version) ${outcome.ruleVersion}` },
-        derivedFrom: written.map((reference) => ({ reference })),
+        derivedFrom: [...(options.derivedFrom ?? []), ...written].map((reference) => ({ reference })),
         component: [
           { code: chronicCode('controlled', '血压/血糖达标 (on target)'), valueBoolean: outcome.controlled },
           { code: chronicCode('urgent', '危急情况 (urgent)'), valueBoolean: outcome.urgent },
