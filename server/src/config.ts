@@ -33,6 +33,11 @@ export interface Config {
   eventsTransport: 'in-process' | 'nats';
   /** NATS server(s) for the 'nats' transport (YIWANG_NATS_URL, default nats://127.0.0.1:4222). */
   natsUrl: string;
+  /**
+   * The imaging archive (Orthanc with its DICOMweb plugin) behind /dicomweb: YIWANG_ORTHANC_URL (a private address; never
+   * exposed), YIWANG_ORTHANC_USERNAME / YIWANG_ORTHANC_PASSWORD. Unset: the imaging routes answer 503 (docs/imaging.md).
+   */
+  orthanc?: { url: string; username?: string; password?: string };
   /** Tests only: take the tenant from the X-Test-Tenant header so each test has its own data. Never set in production. */
   testTenantHeader: boolean;
 }
@@ -74,6 +79,15 @@ export function loadConfig(flags: Record<string, string | boolean | undefined> =
     auditRetentionDays,
     eventsTransport: parseTransport(str('events-transport', 'YIWANG_EVENTS_TRANSPORT')),
     natsUrl: str('nats-url', 'YIWANG_NATS_URL') ?? 'nats://127.0.0.1:4222',
+    ...(str('orthanc-url', 'YIWANG_ORTHANC_URL')
+      ? {
+          orthanc: {
+            url: str('orthanc-url', 'YIWANG_ORTHANC_URL') as string,
+            username: env.YIWANG_ORTHANC_USERNAME || undefined,
+            password: env.YIWANG_ORTHANC_PASSWORD || undefined,
+          },
+        }
+      : {}),
     testTenantHeader: env.YIWANG_TEST_TENANT_HEADER === '1' && env.NODE_ENV !== 'production',
   };
 }

@@ -6,5 +6,6 @@ import type { YiwangModule } from '../platform/module.js';
 import { criticalValuesModule } from './critical-values/index.js';
 import { referralModule } from './referral/index.js';
 import { chronicModule } from './chronic/index.js';
+import { imagingModule } from './imaging/index.js';
 
-export const MODULE_LIST: readonly YiwangModule[] = [criticalValuesModule, referralModule, chronicModule];
+export const MODULE_LIST: readonly YiwangModule[] = [criticalValuesModule, referralModule, chronicModule, imagingModule];

@@ -1,0 +1,109 @@
+/**
+ * Imaging centre (影像诊断中心, docs/imaging.md): a township requests and uploads a DR/US/CT/MR study, the county
+ * centre reads it on its worklist, a second reader signs the report (SM2), and the report returns to the requester and
+ * the resident's record; critical findings raise the critical-value loop through their codes. The state machine,
+ * roster and recognition catalogue are the shared reading rules (modules/reading); the archive is Orthanc behind
+ * Yiwang's /dicomweb (platform/exchange/dicomweb).
+ */
+import type { FastifyRequest } from 'fastify';
+import { principalOf } from '../../platform/auth/guard.js';
+import { OrthancClient } from '../../platform/exchange/dicomweb/orthanc.js';
+import { registerDicomwebRoutes } from '../../platform/exchange/dicomweb/routes.js';
+import type { YiwangModule } from '../../platform/module.js';
+import { actorOf } from '../../platform/workflow/actor.js';
+import { casesOfStudy } from '../reading/cases.js';
+import { readOptional } from '../reading/fhir.js';
+import { READING_WORKFLOWS } from '../reading/rules.js';
+import { caseScope, sideOf } from './access.js';
+import { Intake } from './intake.js';
+import { CENTRE } from './model.js';
+import { registerImagingRoutes } from './routes.js';
+import { ReadingService } from './service.js';
+
+export const imagingModule: YiwangModule = {
+  id: 'imaging',
+  async register(app, ctx) {
+    const engine = ctx.workflows;
+    for (const def of READING_WORKFLOWS) {
+      // The reading workflow is shared by every centre; the link opens the centre's own page for the task.
+      engine.define(def, {
+        link: (task) => {
+          const centre = task.input?.find((i) => i.type?.text === 'centre')?.valueCode ?? CENTRE;
+          return `/${centre}/cases/${task.id}`;
+        },
+      });
+    }
+    const archive = ctx.config.orthanc ? new OrthancClient(ctx.config.orthanc) : undefined;
+    const now = () => ctx.clock.now();
+    const intake = archive ? new Intake(archive, engine, now) : undefined;
+    const service = new ReadingService(engine, ctx.notifier, now);
+
+    const visibleCases = async (request: FastifyRequest, studyUid: string) => {
+      const repo = await ctx.repositoryFor(request);
+      const actor = actorOf(principalOf(request));
+      const scope = await caseScope(repo, actor);
+      const cases = (await casesOfStudy(repo, studyUid)).filter((c) => c.centre === CENTRE && sideOf(c, scope));
+      return { repo, cases };
+    };
+
+    await registerDicomwebRoutes(app, ctx, {
+      client: archive,
+      async studyAccess(request, studyUid) {
+        const { repo, cases } = await visibleCases(request, studyUid);
+        for (const c of cases) {
+          // The record's own access policy must let the caller see the study too (404 otherwise).
+          const study = await readOptional(repo, c.imaging_study ?? undefined);
+          if (study) return { imagingStudy: c.imaging_study ?? undefined, patient: c.patient };
+        }
+        return undefined;
+      },
+      async visibleStudies(request) {
+        const repo = await ctx.repositoryFor(request);
+        const actor = actorOf(principalOf(request));
+        const scope = await caseScope(repo, actor);
+        if (scope.all) return undefined;
+        const rows = await repo.query<{ study_uid: string }>(
+          `SELECT study_uid FROM reading_case WHERE tenant = $1 AND centre = $2 AND study_uid IS NOT NULL
+              AND (owner_org = ANY($3::text[]) OR requester_org = ANY($3::text[]))
+            ORDER BY requested_at DESC LIMIT 500`,
+          [repo.tenant, CENTRE, scope.subtree],
+        );
+        return [...new Set(rows.map((r) => r.study_uid))];
+      },
+      async store(request, files, requestRef) {
+        const repo = await ctx.repositoryFor(request);
+        const actor = actorOf(principalOf(request));
+        const result = await intake!.upload(repo, ctx.systemRepository(repo.tenant), actor, files, requestRef);
+        ctx.auditAccess(request, {
+          action: 'create',
+          resources: [result.imagingStudy, result.task ? `Task/${result.task}` : undefined].filter((x): x is string => !!x),
+          detail: `STOW-RS ${files.length} file(s) of study ${result.studyUid}: ${result.outcome}`,
+        });
+        const body = {
+          '00081190': { vr: 'UR', Value: [`/dicomweb/studies/${result.studyUid}`] },
+          '00081199': {
+            vr: 'SQ',
+            Value: result.instances.map((i) => ({
+              '00081150': { vr: 'UI', Value: [i.sopClass] },
+              '00081155': { vr: 'UI', Value: [i.sopUid] },
+              '00081190': { vr: 'UR', Value: [`/dicomweb/studies/${i.studyUid}/series/${i.seriesUid}/instances/${i.sopUid}`] },
+            })),
+          },
+        };
+        const headers: Record<string, string> = {
+          'x-yiwang-outcome': result.outcome,
+          'access-control-expose-headers': 'x-yiwang-outcome, x-yiwang-task, x-yiwang-imaging-study, x-yiwang-reconciliation',
+        };
+        if (result.imagingStudy) headers['x-yiwang-imaging-study'] = result.imagingStudy;
+        if (result.task) headers['x-yiwang-task'] = result.task;
+        if (result.reconciliation) {
+          headers['x-yiwang-reconciliation'] = result.reconciliation;
+          headers.warning = `299 yiwang "${encodeURIComponent(result.reason ?? 'reconciliation')}"`;
+        }
+        // 202: stored, but waiting for a person to tie it to a resident.
+        return { status: result.outcome === 'linked' ? 200 : 202, body, headers };
+      },
+    });
+    await registerImagingRoutes(app, { ctx, service, intake: () => intake });
+  },
+};

@@ -1,0 +1,86 @@
+/**
+ * Codes, systems and the versioned imaging data (templates/): what can be requested, report templates, coded
+ * conclusions. FHIR modelling is described in docs/imaging.md.
+ */
+import type { Coding } from '@medplum/fhirtypes';
+import { inForce, loadDatedFrom, type Dated } from '../reading/dated.js';
+
+export const CENTRE = 'imaging';
+export const SYSTEMS = {
+  dicomUid: 'urn:dicom:uid',
+  accession: 'urn:yiwang:accession',
+  item: 'urn:yiwang:imaging-item',
+  dicomModality: 'http://dicom.nema.org/resources/ontology/DCM',
+  snomed: 'http://snomed.info/sct',
+  readingResult: 'urn:yiwang:reading-result',
+  template: 'urn:yiwang:report-template',
+  v2Section: 'http://terminology.hl7.org/CodeSystem/v2-0074',
+} as const;
+
+export const EXT = {
+  requesterOrganization: 'https://yiwang.cn/fhir/StructureDefinition/requester-organization',
+  findings: 'https://yiwang.cn/fhir/StructureDefinition/report-findings',
+  recognition: 'https://yiwang.cn/fhir/StructureDefinition/result-recognition',
+  dicomPatientId: 'urn:yiwang:dicom-patient-id',
+} as const;
+
+export const RECOGNITION_TAG_SYSTEM = 'urn:yiwang:recognition';
+
+/** Modalities a township may send for reading (DR images arrive as DX or CR). */
+export const MODALITIES = ['DX', 'CR', 'CT', 'MR', 'US'] as const;
+
+export interface ImagingItem {
+  code: string;
+  modality: string;
+  bodySite: { code: string; display: string };
+  name: string;
+  nameEn: string;
+}
+
+export interface ReportTemplate {
+  id: string;
+  items: string[];
+  title: { zh: string; en: string };
+  findings: string;
+  impression: string;
+  positive: boolean;
+  conclusionCodes?: string[];
+}
+
+export interface ConclusionOption {
+  code: string;
+  system: string;
+  display: string;
+  en: string;
+  critical: boolean;
+}
+
+export interface ImagingCatalogue extends Dated {
+  items: ImagingItem[];
+  templates: ReportTemplate[];
+  conclusions: ConclusionOption[];
+}
+
+export const CATALOGUES: ImagingCatalogue[] = loadDatedFrom<ImagingCatalogue>(import.meta.url, 'templates', (c, file) => {
+  const items = new Set((c.items ?? []).map((i) => i.code));
+  for (const i of c.items ?? [])
+    if (!i.code || !(MODALITIES as readonly string[]).includes(i.modality) || !i.name)
+      throw new Error(`Invalid imaging data ${file}: item '${i.code}' needs a code, a modality among ${MODALITIES.join(', ')} and a name`);
+  const codes = new Set((c.conclusions ?? []).map((x) => x.code));
+  for (const t of c.templates ?? []) {
+    if (!t.id || !t.findings || !t.impression || typeof t.positive !== 'boolean')
+      throw new Error(`Invalid imaging data ${file}: template '${t.id}' needs findings, impression and positive`);
+    for (const code of t.items)
+      if (!items.has(code)) throw new Error(`Invalid imaging data ${file}: template '${t.id}' names unknown item '${code}'`);
+    for (const code of t.conclusionCodes ?? [])
+      if (!codes.has(code)) throw new Error(`Invalid imaging data ${file}: template '${t.id}' names unknown conclusion '${code}'`);
+  }
+});
+
+export const catalogueOn = (at: Date): ImagingCatalogue => inForce(CATALOGUES, at);
+
+export const studyIdentifier = (uid: string) => ({ system: SYSTEMS.dicomUid, value: `urn:oid:${uid}` });
+
+export function conclusionCoding(option: ConclusionOption): Coding {
+  return { system: option.system, code: option.code, display: option.display };
+}

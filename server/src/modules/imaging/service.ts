@@ -1,0 +1,281 @@
+/**
+ * The reading of an imaging case: claim, release, quality-control rejection, the preliminary report from a template,
+ * return for correction, review and signing by a second reader, and revision after signing. Each step is one
+ * transaction: the workflow transition (Task + Provenance), the DiagnosticReport version and the case's index row.
+ * The roster's rules are enforced here, in the transition's transaction: a reader's limit of open cases, the report by
+ * the reader who claimed, and a second reader who is not the reporter.
+ */
+import type { Coding, DiagnosticReport, Provenance, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { badRequest, conflict, forbidden, notFound } from '../../platform/fhir/outcomes.js';
+import type { Repository } from '../../platform/fhir/repository.js';
+import type { Actor } from '../../platform/workflow/actor.js';
+import type { StepResult, TransitionInput, WorkflowEngine } from '../../platform/workflow/engine.js';
+import type { Notifier } from '../../platform/notify/notifier.js';
+import { caseOf, lockCase, openClaims, updateCase, type ReadingCase } from '../reading/cases.js';
+import { buildReport, isRecognised, type ReportInput } from '../reading/report.js';
+import { inForce, ROSTERS } from '../reading/rules.js';
+import { caseScope, sideOf } from './access.js';
+import { catalogueOn, CENTRE, conclusionCoding, SYSTEMS } from './model.js';
+
+export interface ReportBody extends ReportInput {
+  reason?: string;
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+
+/** The report a reader sends: findings, impression, positive, coded conclusions from the catalogue, template used. */
+export function parseReport(body: unknown, at: Date): ReportBody {
+  const b = (body ?? {}) as Record<string, unknown>;
+  if (typeof b !== 'object' || Array.isArray(b)) throw badRequest('The body must be a JSON object');
+  const findings = str(b.findings);
+  const impression = str(b.impression);
+  if (!findings) throw badRequest("'findings' (检查所见) is required", 'findings');
+  if (!impression) throw badRequest("'impression' (诊断意见) is required", 'impression');
+  if (findings.length > 20_000 || impression.length > 5_000) throw badRequest('The report text is too long', 'findings');
+  if (typeof b.positive !== 'boolean') throw badRequest("'positive' (阳性/阴性) must be true or false", 'positive');
+  const catalogue = catalogueOn(at);
+  const codes = b.conclusions === undefined ? [] : b.conclusions;
+  if (!Array.isArray(codes) || codes.some((c) => typeof c !== 'string'))
+    throw badRequest("'conclusions' must be a list of codes", 'conclusions');
+  const conclusions: Coding[] = (codes as string[]).map((code) => {
+    const option = catalogue.conclusions.find((c) => c.code === code);
+    if (!option)
+      throw badRequest(`Unknown conclusion code '${code}' (${catalogue.conclusions.map((c) => c.code).join(', ')})`, 'conclusions');
+    return conclusionCoding(option);
+  });
+  const templateId = str(b.template);
+  if (templateId && !catalogue.templates.some((t) => t.id === templateId)) throw badRequest(`Unknown template '${templateId}'`, 'template');
+  return {
+    findings,
+    impression,
+    positive: b.positive,
+    conclusions,
+    ...(templateId ? { template: { id: templateId, version: catalogue.version } } : {}),
+    ...(str(b.reason) ? { reason: str(b.reason) } : {}),
+  };
+}
+
+const me = (actor: Actor) => (actor.practitionerId ? `Practitioner/${actor.practitionerId}` : `user:${actor.userId}`);
+
+export class ReadingService {
+  constructor(
+    private readonly engine: WorkflowEngine,
+    private readonly notifier: Notifier,
+    private readonly now: () => Date,
+  ) {
+    engine.onTransition('reading', async (e) => {
+      const c = await lockCase(e.repo, e.task.id as string);
+      if (!c || c.centre !== CENTRE) return;
+      const at = this.now().toISOString();
+      const rules = inForce(ROSTERS, this.now());
+      if (e.action === 'claim') {
+        const held = await openClaims(e.repo, me(e.actor));
+        const limit = rules.centres.imaging.maxOpenClaimsPerReader;
+        if (held >= limit)
+          throw conflict(
+            `You already hold ${held} open cases (limit ${limit}); report or release some first — 您已领取${held}例未完成（上限${limit}例）`,
+          );
+        await updateCase(e.repo, c.task_id, { claimed_by: me(e.actor), claimed_at: at });
+      } else if (e.action === 'release' || e.action === 'qc-reject') {
+        await updateCase(e.repo, c.task_id, { claimed_by: null, claimed_at: null });
+      } else if (e.action === 'report') {
+        if (rules.reportBy === 'claimant' && c.claimed_by !== me(e.actor))
+          throw forbidden('Only the reader who claimed the case writes its report (只有领取阅片的医生可以写报告)');
+      } else if (e.action === 'sign') {
+        if (rules.secondReader.distinctFromReporter && c.reported_by === me(e.actor))
+          throw forbidden('The second reader must be another doctor than the one who wrote the report (审核医生不能与报告医生为同一人)');
+      }
+    });
+  }
+
+  /** The case of a task, if the caller may see it (404 otherwise). */
+  async visibleCase(repo: Repository, actor: Actor, taskId: string): Promise<{ c: ReadingCase; task: Task; side: 'requester' | 'centre' }> {
+    const task = (await repo.read('Task', taskId)) as Task;
+    const c = await caseOf(repo, taskId);
+    const scope = await caseScope(repo, actor);
+    const side = c && sideOf(c, scope);
+    if (!c || c.centre !== CENTRE || !side) throw notFound(`Imaging case ${taskId} is not found or not yours to see (未找到该影像病例)`);
+    return { c, task, side };
+  }
+
+  async act(repo: Repository, actor: Actor, taskId: string, action: string, input: TransitionInput): Promise<StepResult> {
+    if (['report', 'sign'].includes(action)) throw badRequest(`Use POST /api/imaging/cases/${taskId}/report or /sign for '${action}'`);
+    await this.visibleCase(repo, actor, taskId);
+    return this.engine.transition(repo, actor, taskId, action, input);
+  }
+
+  /** Preliminary report (new, or a new version after a return for correction) and the 'report' transition. */
+  async report(
+    repo: Repository,
+    actor: Actor,
+    taskId: string,
+    body: ReportBody,
+    ifMatch?: string,
+  ): Promise<{ step: StepResult; report: DiagnosticReport }> {
+    const { c } = await this.visibleCase(repo, actor, taskId);
+    if (!actor.practitionerId) throw forbidden('Reports are written by a practitioner account (报告需医务人员账户)');
+    return repo.withTransaction(async (tx) => {
+      const step = await this.engine.transition(tx, actor, taskId, 'report', { ifMatch, note: '提交初步报告 (preliminary report)' });
+      const report = await this.writeReport(tx, c, body, 'preliminary', [me(actor)]);
+      await updateCase(tx, taskId, {
+        report: `DiagnosticReport/${report.id}`,
+        reported_by: me(actor),
+        reported_at: this.now().toISOString(),
+      });
+      return { step, report };
+    });
+  }
+
+  /** The second reader signs: the report becomes final (and goes back to the requester through the workflow's notice). */
+  async sign(
+    repo: Repository,
+    actor: Actor,
+    taskId: string,
+    body: ReportBody | undefined,
+    ifMatch?: string,
+  ): Promise<{ step: StepResult; report: DiagnosticReport }> {
+    const { c } = await this.visibleCase(repo, actor, taskId);
+    if (!actor.practitionerId) throw forbidden('Only a practitioner account can sign (电子签名需医务人员账户)');
+    if (!c.report) throw conflict('The case has no report to sign (尚无报告)');
+    return repo.withTransaction(async (tx) => {
+      const step = await this.engine.transition(tx, actor, taskId, 'sign', { ifMatch, note: '审核签发 (reviewed and signed)' });
+      const current = (await tx.read('DiagnosticReport', c.report!.split('/')[1]!)) as DiagnosticReport;
+      const input = body ?? reportInputOf(current);
+      const report = await this.writeReport(tx, c, input, 'final', [c.reported_by!, me(actor)], current);
+      await this.closeRequest(tx, c);
+      await updateCase(tx, taskId, {
+        signed_by: me(actor),
+        signed_at: this.now().toISOString(),
+        positive: input.positive,
+        critical: input.conclusions.some((x) => x.system === 'urn:yiwang:critical-finding'),
+        recognised: isRecognised(report),
+      });
+      return { step, report };
+    });
+  }
+
+  /** Revision after signing: a new version with status amended (every version stays in the history), a reason, a notice. */
+  async amend(
+    repo: Repository,
+    actor: Actor,
+    taskId: string,
+    body: ReportBody,
+  ): Promise<{ report: DiagnosticReport; provenance: Provenance }> {
+    const { c, side } = await this.visibleCase(repo, actor, taskId);
+    if (side !== 'centre' || !actor.roles.includes('county-specialist'))
+      throw forbidden("Only the centre's readers revise a report (只有诊断中心医生可以修改报告)");
+    if (!actor.practitionerId) throw forbidden('Only a practitioner account can revise and sign (修改报告需医务人员账户)');
+    if (!c.signed_at || !c.report)
+      throw conflict('Only a signed report is revised; before signing, return it for correction (报告尚未签发)');
+    if (!body.reason || body.reason.length < 2) throw badRequest("'reason' for the revision is required (请填写修改原因)", 'reason');
+    const result = await repo.withTransaction(async (tx) => {
+      await lockCase(tx, taskId);
+      const current = (await tx.read('DiagnosticReport', c.report!.split('/')[1]!)) as DiagnosticReport;
+      const interpreters = [...new Set([...(current.resultsInterpreter ?? []).map((r) => r.reference as string), me(actor)])];
+      const report = await this.writeReport(tx, c, body, 'amended', interpreters, current);
+      const at = this.now().toISOString();
+      const provenance = (
+        await tx.create({
+          resourceType: 'Provenance',
+          target: [{ reference: `DiagnosticReport/${report.id}/_history/${report.meta?.versionId}` }],
+          recorded: at,
+          activity: {
+            coding: [
+              { system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: 'UPDATE', display: '报告修订 (report amended)' },
+            ],
+          },
+          reason: [{ text: body.reason }],
+          agent: [{ who: { reference: me(actor), ...(actor.display ? { display: actor.display } : {}) } }],
+        } as Provenance)
+      ).resource as Provenance;
+      await updateCase(tx, taskId, {
+        amendments: c.amendments + 1,
+        positive: body.positive,
+        critical: body.conclusions.some((x) => x.system === 'urn:yiwang:critical-finding'),
+      });
+      const sr = (await tx.read('ServiceRequest', c.service_request.split('/')[1]!)) as ServiceRequest;
+      const recipient = sr.requester?.reference ?? c.requester_org;
+      if (recipient) {
+        await this.notifier.send(
+          {
+            tenant: tx.tenant,
+            recipient,
+            category: 'reading',
+            priority: 'urgent',
+            title: `影像报告已修订：${sr.code?.text ?? ''} · Imaging report amended`,
+            body: `修订原因 (reason)：${body.reason}`,
+            link: `/imaging/cases/${taskId}`,
+            focus: `DiagnosticReport/${report.id}`,
+            patient: c.patient,
+            dedupKey: `imaging-amend:${report.id}:${report.meta?.versionId}:${recipient}`,
+          },
+          tx.db,
+        );
+      }
+      return { report, provenance };
+    });
+    return result;
+  }
+
+  private async writeReport(
+    tx: Repository,
+    c: ReadingCase,
+    input: ReportInput,
+    status: DiagnosticReport['status'],
+    interpreters: string[],
+    current?: DiagnosticReport,
+  ): Promise<DiagnosticReport> {
+    const sr = (await tx.read('ServiceRequest', c.service_request.split('/')[1]!)) as ServiceRequest;
+    const existing = current ?? (c.report ? ((await tx.read('DiagnosticReport', c.report.split('/')[1]!)) as DiagnosticReport) : undefined);
+    const started = c.imaging_study
+      ? ((await tx.read('ImagingStudy', c.imaging_study.split('/')[1]!)) as { started?: string }).started
+      : undefined;
+    const report = buildReport(
+      input,
+      {
+        category: { system: SYSTEMS.v2Section, code: 'RAD', display: 'Radiology' },
+        code: sr.code ?? { text: '影像检查' },
+        itemCode: c.item_code ?? undefined,
+        subject: c.patient,
+        basedOn: c.service_request,
+        imagingStudy: c.imaging_study ?? undefined,
+        effective: started,
+        performers: [
+          { reference: c.owner_org },
+          ...interpreters
+            .filter((r) => r.startsWith('Practitioner/'))
+            .slice(0, 1)
+            .map((reference) => ({ reference })),
+        ],
+        interpreters: interpreters.filter((r) => r.startsWith('Practitioner/')).map((reference) => ({ reference })),
+        status,
+        issued: this.now().toISOString(),
+      },
+      existing?.id,
+    );
+    if (existing)
+      return (await tx.update('DiagnosticReport', existing.id as string, report, { ifMatch: existing.meta?.versionId }))
+        .resource as DiagnosticReport;
+    return (await tx.create(report)).resource as DiagnosticReport;
+  }
+
+  private async closeRequest(tx: Repository, c: ReadingCase): Promise<void> {
+    const sr = (await tx.read('ServiceRequest', c.service_request.split('/')[1]!)) as ServiceRequest;
+    if (sr.status === 'active')
+      await tx.update('ServiceRequest', sr.id as string, { ...sr, status: 'completed' }, { ifMatch: sr.meta?.versionId });
+  }
+}
+
+/** The report's content as input again (signing without changes). */
+export function reportInputOf(r: DiagnosticReport): ReportInput {
+  const findings = r.extension?.find((e) => e.url === 'https://yiwang.cn/fhir/StructureDefinition/report-findings')?.valueString ?? '';
+  const template = r.extension?.find((e) => e.url === 'https://yiwang.cn/fhir/StructureDefinition/report-template')?.valueString;
+  const codings = (r.conclusionCode ?? []).flatMap((c) => c.coding ?? []);
+  return {
+    findings,
+    impression: r.conclusion ?? '',
+    positive: codings.some((c) => c.system === 'urn:yiwang:reading-result' && c.code === 'positive'),
+    conclusions: codings.filter((c) => c.system !== 'urn:yiwang:reading-result'),
+    ...(template ? { template: { id: template.split('|')[0]!, version: template.split('|')[1] ?? '' } } : {}),
+  };
+}
