@@ -157,7 +157,7 @@ describe('critical values in Chromium', () => {
     expect(await page.getByTestId('cv-state').textContent()).toContain('已确认');
     await shot(page, 'critical-value-chain');
     await page.close();
-  });
+  }, 180_000);
 });
 
 describe('two-way referral in Chromium', () => {
@@ -248,7 +248,7 @@ describe('two-way referral in Chromium', () => {
     await page.goto(referralUrl);
     expect(await page.getByTestId('referral-detail').locator('.referral-state').textContent()).toContain('已接收');
     await page.close();
-  });
+  }, 300_000);
 });
 
 describe('referral form in Chromium', () => {
@@ -279,7 +279,7 @@ describe('referral form in Chromium', () => {
     expect(sent).toEqual([]);
     await shot(page, 'referral-form-error');
     await page.close();
-  });
+  }, 180_000);
 
   it('phone (360 px): the referral form fits without horizontal scrolling', async () => {
     const page = await newPage(360);
@@ -292,7 +292,7 @@ describe('referral form in Chromium', () => {
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await shot(page, 'phone-referral-form');
     await page.close();
-  });
+  }, 180_000);
 });
 
 /** A resident registered at (or below) an institution: id and name. */

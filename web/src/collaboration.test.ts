@@ -52,6 +52,8 @@ describe('live badge and alert links', () => {
     const m = 'Read-back value 5.8 does not match 6.8 mmol/L (复述数值不符，应为 6.8 mmol/L)';
     expect(inLanguage(m, 'zh')).toBe('复述数值不符，应为 6.8 mmol/L');
     expect(inLanguage('plain', 'zh')).toBe('plain');
+    expect(inLanguage('上转：发起 (start)', 'zh')).toBe('上转：发起');
+    expect(inLanguage('上转：发起 (start)', 'en')).toBe('start');
     expect(durationMinutes('PT15M')).toBe(15);
     expect(durationMinutes('PT1H30M')).toBe(90);
     expect(durationMinutes('P1D')).toBe(1440);

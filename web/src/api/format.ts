@@ -79,14 +79,16 @@ export function dateTime(iso: string | undefined): string {
 }
 
 /**
- * The part of a server message in the user's language: the server writes "English text (中文说明)" or
- * "中文 English"; an unknown form is returned whole.
+ * The part of a server message in the user's language: the server writes "English text (中文说明)", "中文 English"
+ * or "中文 (English)"; an unknown form is returned whole.
  */
 export function inLanguage(message: string, lang: 'zh' | 'en'): string {
   const lead = /^([\u4e00-\u9fff][^A-Za-z]*?)\s+([A-Za-z].*)$/.exec(message);
   if (lead) return lang === 'zh' ? lead[1]! : lead[2]!;
   const paren = /^(.*?)\s*[(（]([^()（）]*[\u4e00-\u9fff][^()（）]*)[)）]\s*$/.exec(message);
   if (paren) return lang === 'zh' ? paren[2]! : paren[1]!;
+  const english = /^(.*[\u4e00-\u9fff].*?)\s*[(（]([A-Za-z][^()（）]*)[)）]\s*$/.exec(message);
+  if (english) return lang === 'zh' ? english[1]! : english[2]!;
   return message;
 }
 
