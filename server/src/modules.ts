@@ -77,6 +77,20 @@ export const MODULES: readonly ModuleInfo[] = [
       { path: '/manage/break-glass', label: { zh: '紧急授权报告', en: 'Break-glass report' }, roles: [ROLES.admin], icon: 'AlertOutlined' },
     ],
   },
+  {
+    // Reading centres (modules/imaging, shared rules in modules/reading): requests and uploads by townships and villages,
+    // the county centre's worklist, reports back to the requester.
+    id: 'imaging',
+    name: { zh: '诊断中心', en: 'Reading centres' },
+    nav: [
+      {
+        path: '/imaging',
+        label: { zh: '影像诊断', en: 'Imaging' },
+        roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin],
+        icon: 'CarryOutOutlined',
+      },
+    ],
+  },
 ];
 
 /** The modules and nav entries the given roles may see (modules without a visible entry are left out). */

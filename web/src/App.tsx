@@ -29,6 +29,9 @@ const NewReferral = lazy(() => import('./pages/referral/NewReferral'));
 const ReferralDetail = lazy(() => import('./pages/referral/ReferralDetail'));
 const CriticalValues = lazy(() => import('./pages/critical-values/CriticalValues'));
 const CriticalValueDetail = lazy(() => import('./pages/critical-values/CriticalValueDetail'));
+const ImagingCases = lazy(() => import('./pages/imaging/ImagingCases'));
+const NewImagingRequest = lazy(() => import('./pages/imaging/NewImagingRequest'));
+const ImagingCase = lazy(() => import('./pages/imaging/ImagingCase'));
 
 function MyRecord() {
   const { me } = useAuth();
@@ -74,6 +77,9 @@ export function App() {
               <Route path="/referrals/:id" element={page(<ReferralDetail />)} />
               <Route path="/critical-values" element={page(<CriticalValues />)} />
               <Route path="/critical-values/:taskId" element={page(<CriticalValueDetail />)} />
+              <Route path="/imaging" element={page(<ImagingCases />)} />
+              <Route path="/imaging/new" element={page(<NewImagingRequest />)} />
+              <Route path="/imaging/cases/:taskId" element={page(<ImagingCase />)} />
               <Route path="*" element={page(<NotFound />)} />
             </Routes>
           </LiveProvider>

@@ -1,0 +1,141 @@
+/**
+ * The imaging centre's API (server/src/modules/imaging, docs/imaging.md): catalogue, requests, cases and their actions,
+ * statistics, and the upload of DICOM files as STOW-RS to /dicomweb/studies (multipart/related built in the browser).
+ */
+import { api, ApiError, authorizedFetch } from '../../api/client';
+import type { WorkItem } from '../../tasks/api';
+
+export interface Text {
+  zh: string;
+  en: string;
+}
+export interface Item {
+  code: string;
+  modality: string;
+  name: string;
+  nameEn: string;
+}
+export interface Template {
+  id: string;
+  items: string[];
+  title: Text;
+  findings: string;
+  impression: string;
+  positive: boolean;
+  conclusionCodes?: string[];
+}
+export interface Conclusion {
+  code: string;
+  system: string;
+  display: string;
+  en: string;
+  critical: boolean;
+}
+export interface Catalogue {
+  items: Item[];
+  templates: Template[];
+  conclusions: Conclusion[];
+  recognition: { mark: string };
+  archive: 'configured' | 'not-configured';
+}
+export interface CaseRow {
+  task: string;
+  serviceRequest: string;
+  patient: string;
+  item: string | null;
+  modality: string | null;
+  studyUid: string | null;
+  report: string | null;
+  requestedAt: string | null;
+  imagesAt: string | null;
+  signedAt: string | null;
+  positive: boolean | null;
+  critical: boolean;
+  recognised: boolean;
+  claimedBy: string | null;
+  reportedBy: string | null;
+}
+export interface CaseItem extends WorkItem {
+  case: CaseRow;
+}
+/* eslint-disable @typescript-eslint/no-explicit-any -- FHIR resources as the server sends them */
+export interface CaseDetail extends CaseItem {
+  side: 'requester' | 'centre';
+  history: { at: string; display: string; whoDisplay?: string; who?: string; reason?: string }[];
+  serviceRequest?: any;
+  patient?: any;
+  imagingStudy?: any;
+  report?: any;
+  reportVersions: any[];
+  templates: Template[];
+  conclusions: Conclusion[];
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+export const catalogue = () => api<Catalogue>('/api/imaging/catalogue');
+export const listCases = (view: 'centre' | 'requested', open: boolean) =>
+  api<{ items: CaseItem[] }>(`/api/imaging/cases?view=${view}${open ? '&open=1' : ''}`).then((r) => r.items);
+export const caseDetail = (task: string) => api<CaseDetail>(`/api/imaging/cases/${encodeURIComponent(task)}`);
+export const createRequest = (body: { patient: string; item: string; priority: string; reason: string }) =>
+  api<{ serviceRequest: { id: string }; task: string }>('/api/imaging/requests', { method: 'POST', body });
+export const act = (task: string, action: string, body: Record<string, unknown> = {}) =>
+  api<CaseDetail>(`/api/imaging/cases/${encodeURIComponent(task)}/${action}`, { method: 'POST', body });
+export const stats = () =>
+  api<{
+    total: { reports: number; positiveRate: number | null; critical: number; turnaroundMinutes: { median: number | null } };
+    qcRejections: number;
+  }>('/api/imaging/stats');
+
+export interface UploadResult {
+  outcome: 'linked' | 'reconciliation';
+  task?: string;
+}
+
+/** STOW-RS of the chosen files for a request; the server answers which way the study went in its headers. */
+export async function uploadStudy(serviceRequest: string, files: File[]): Promise<UploadResult> {
+  const boundary = `yiwang-${Math.random().toString(36).slice(2)}`;
+  const parts: BlobPart[] = [];
+  for (const f of files) {
+    parts.push(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`, await f.arrayBuffer(), '\r\n');
+  }
+  parts.push(`--${boundary}--\r\n`);
+  const token = JSON.parse(sessionStorage.getItem('yiwang.session') ?? 'null') as { access?: string } | null;
+  // A fresh token first (the shared client refreshes one that is about to expire).
+  await api('/auth/me').catch(() => undefined);
+  const fresh = (JSON.parse(sessionStorage.getItem('yiwang.session') ?? 'null') as { access?: string } | null) ?? token;
+  const res = await fetch(`/dicomweb/studies?request=ServiceRequest/${encodeURIComponent(serviceRequest)}`, {
+    method: 'POST',
+    headers: {
+      'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+      accept: 'application/dicom+json',
+      ...(fresh?.access ? { authorization: `Bearer ${fresh.access}` } : {}),
+    },
+    body: new Blob(parts),
+    cache: 'no-store',
+  });
+  if (!res.ok) {
+    const text = await res.text();
+    let message = text;
+    try {
+      const body = JSON.parse(text) as { issue?: { details?: { text?: string } }[] };
+      message = body.issue?.map((i) => i.details?.text).join('; ') ?? text;
+    } catch {
+      // not an OperationOutcome
+    }
+    throw new ApiError(res.status, text, message);
+  }
+  return {
+    outcome: (res.headers.get('x-yiwang-outcome') as UploadResult['outcome']) ?? 'linked',
+    task: res.headers.get('x-yiwang-task') ?? undefined,
+  };
+}
+
+/** A rendered frame (PNG) of an instance as an object URL for <img>; the caller revokes it. */
+export async function renderedFrame(studyUid: string, seriesUid: string, sopUid: string, signal?: AbortSignal): Promise<string> {
+  const res = await authorizedFetch(
+    `/dicomweb/studies/${studyUid}/series/${seriesUid}/instances/${sopUid}/frames/1/rendered`,
+    signal,
+    'image/png',
+  );
+  return URL.createObjectURL(await res.blob());
+}
