@@ -1,11 +1,29 @@
 /** Rows of a worklist: resident, what it is about, state, due time (overdue in red, escalation level), actions. */
-import { Space, Table, Tag, Typography } from 'antd';
+import { Button, Space, Table, Tag, Typography } from 'antd';
 import { Link } from 'react-router-dom';
 import { dateTime } from '../api/format';
 import { useI18n } from '../i18n';
 import { focusText, linkOf, patientOf, type WorkItem } from './api';
 import { TransitionButtons } from './TransitionButtons';
 import { PRIORITY } from '../notify/labels';
+
+/**
+ * The actions of a row. A critical value is acknowledged with a read-back on its own page (the generic transition
+ * would need the read-back as a Task.output), so its row links there.
+ */
+export function WorkActions({ item, size }: { item: WorkItem; size?: 'small' | 'middle' }) {
+  const { t } = useI18n();
+  if (item.workflow.id === 'critical-value') {
+    return item.allowedActions.some((a) => a.action === 'acknowledge') ? (
+      <Link to={linkOf(item)}>
+        <Button size={size ?? 'small'} danger type="primary" data-testid="action-acknowledge">
+          {t('cvAcknowledgeNow')}
+        </Button>
+      </Link>
+    ) : null;
+  }
+  return <TransitionButtons taskId={item.task.id ?? ''} actions={item.allowedActions} size={size} />;
+}
 
 export function WorkTable({
   items,
@@ -87,7 +105,7 @@ export function WorkTable({
               {
                 title: t('action'),
                 key: 'a',
-                render: (_: unknown, i: WorkItem) => <TransitionButtons taskId={i.task.id ?? ''} actions={i.allowedActions} />,
+                render: (_: unknown, i: WorkItem) => <WorkActions item={i} />,
               },
             ]),
       ]}

@@ -8,7 +8,7 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { useI18n } from '../../i18n';
 import { focusText, linkOf, patientOf, referralOf, taskDetail } from '../../tasks/api';
 import { HistoryTimeline } from '../../tasks/HistoryTimeline';
-import { TransitionButtons } from '../../tasks/TransitionButtons';
+import { WorkActions } from '../../tasks/WorkTable';
 
 export default function TaskDetail() {
   const { id = '' } = useParams();
@@ -26,11 +26,7 @@ export default function TaskDetail() {
   const link = linkOf(item);
   const referral = referralOf(item);
   return (
-    <Card
-      title={focusText(item)}
-      extra={<TransitionButtons taskId={item.task.id ?? id} actions={item.allowedActions} size="middle" />}
-      data-testid="task-detail"
-    >
+    <Card title={focusText(item)} extra={<WorkActions item={item} size="middle" />} data-testid="task-detail">
       <Descriptions size="small" column={{ xs: 1, md: 2 }} bordered>
         <Descriptions.Item label={t('workflow')}>{pick(item.workflow.title)}</Descriptions.Item>
         <Descriptions.Item label={t('status')}>
