@@ -287,15 +287,15 @@ describe.each(ENGINES)('two-way referral on %s', (engine) => {
         (n) => n.focus === `Task/${taskId}`,
       );
     clock.advance('PT1H59M');
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: c.tenant });
     expect(await escalations(c.ids.H)).toHaveLength(0);
     clock.advance('PT1M');
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: c.tenant });
     expect(await escalations(c.ids.H)).toHaveLength(1);
     expect((await escalations(c.ids.H))[0]).toMatchObject({ priority: 'urgent', link: `/referrals/${id}` });
     expect(await escalations(c.ids.C)).toHaveLength(0);
     clock.advance('PT2H');
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: c.tenant });
     expect(await escalations(c.ids.C)).toHaveLength(1);
     const detail = (await u.county.get(`/api/referrals/${id}`)).json() as any;
     expect(detail.overdue).toBe(true);
@@ -338,6 +338,17 @@ describe.each(ENGINES)('two-way referral on %s', (engine) => {
     expect(text).toContain('双向转诊单');
     expect(text).toContain('原发性高血压');
     expect(text).toContain('大观镇卫生院');
+    // Without a CJK font the form is refused with a clear 503, not printed as empty boxes.
+    const saved = process.env.YIWANG_CJK_FONT;
+    process.env.YIWANG_CJK_FONT = '/nonexistent/no-such-font.ttc';
+    try {
+      const refused = await u.township.get(`/api/referrals/${id}/form.pdf`);
+      expect(refused.statusCode).toBe(503);
+      expect(JSON.stringify(refused.json())).toContain('中文字体');
+    } finally {
+      if (saved === undefined) delete process.env.YIWANG_CJK_FONT;
+      else process.env.YIWANG_CJK_FONT = saved;
+    }
   });
 
   it('counts, acceptance rate, median and p90 time to acceptance, rejection reasons, per institution', async () => {

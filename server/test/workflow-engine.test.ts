@@ -90,6 +90,10 @@ describe.each(ENGINES)('workflow engine on %s', (engine) => {
     const noReason = await act(u.county, id, { action: 'reject' });
     expect(noReason.statusCode).toBe(400);
     expect(noReason.json().issue[0].expression).toEqual(['reason']);
+    // Handing the task to another institution is not part of 'accept'.
+    const handOver = await act(u.county, id, { action: 'accept', owner: `Organization/${c.ids.T2}` });
+    expect(handOver.statusCode).toBe(400);
+    expect(handOver.json().issue[0].expression).toEqual(['owner']);
     // Wrong state.
     expect((await act(u.county, id, { action: 'complete' })).statusCode).toBe(409);
     // Unknown action, no action.
@@ -182,7 +186,7 @@ describe.each(ENGINES)('workflow engine on %s', (engine) => {
   });
 
   it('escalates at the deadline, then to the next level, once each, and not after the task is handled', async () => {
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: c.tenant });
     const task = await start('urgent');
     const id = task.id as string;
     const escalations = async () =>
@@ -196,19 +200,19 @@ describe.each(ENGINES)('workflow engine on %s', (engine) => {
         (n) => n.focus === `Task/${id}`,
       );
     clock.advance('PT1H59M');
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: c.tenant });
     expect(await escalations()).toHaveLength(0);
     clock.advance('PT1M');
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: c.tenant });
     expect(await escalations()).toHaveLength(1);
     expect((await read(id)).extension?.find((e) => e.url.endsWith('task-escalation-level'))?.valueInteger).toBe(1);
     expect(await ownerInbox()).toHaveLength(1);
     expect((await ownerInbox())[0].priority).toBe('urgent');
     expect(await affairsInbox()).toHaveLength(0);
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: c.tenant });
     expect(await escalations()).toHaveLength(1);
     clock.advance('PT2H');
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: c.tenant });
     expect(await escalations()).toHaveLength(2);
     // Nobody holds medical-affairs at the hospital: the chain climbs to the community's office.
     expect(await affairsInbox()).toHaveLength(1);
@@ -220,7 +224,7 @@ describe.each(ENGINES)('workflow engine on %s', (engine) => {
     clock.advance('PT1H');
     expect((await act(u.county, handled.id as string, { action: 'accept' })).statusCode).toBe(200);
     clock.advance('PT5H');
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: c.tenant });
     const handledEsc = (await provenances(handled.id as string)).filter((r) => r.content.includes('"escalate"'));
     expect(handledEsc).toHaveLength(0);
     expect((await yiwang.scheduler.pending(c.tenant, `wf:${handled.id}:`)).map((j) => j.key)).toEqual([`wf:${handled.id}:1:due`]);
@@ -244,7 +248,7 @@ describe.each(ENGINES)('workflow engine on %s', (engine) => {
     expect((await act(u.county, fresh.id as string, { action: 'reject' })).statusCode).toBe(200);
     const accepted = (await act(u.county, old.id as string, { action: 'accept' })).json() as any;
     expect(Date.parse(accepted.due) - clock.now().getTime()).toBe(24 * HOUR);
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: c.tenant });
   });
 });
 
@@ -272,7 +276,7 @@ describe.each(ENGINES)('workflow restart on %s', (engine) => {
         priority: 'urgent',
       });
       clock.advance('PT1H');
-      await first.scheduler.runDue();
+      await first.scheduler.runDue({ tenant: c.tenant });
       await first.close();
       first = undefined;
       // The new process: its own clock (same time line), the workflow registered again by its module code.
@@ -280,8 +284,8 @@ describe.each(ENGINES)('workflow restart on %s', (engine) => {
       second = await clockedApp(engine, clock2, dir);
       second.workflows.define(reviewWorkflow());
       clock2.advance('PT1H');
-      await second.scheduler.runDue();
-      await second.scheduler.runDue();
+      await second.scheduler.runDue({ tenant: c.tenant });
+      await second.scheduler.runDue({ tenant: c.tenant });
       const repo = second.systemRepository(c.tenant);
       const esc = (
         await repo.query<{ content: string }>('SELECT content FROM "Provenance" WHERE tenant = $1 AND p_target && $2::text[]', [

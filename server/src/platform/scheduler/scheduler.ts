@@ -108,10 +108,13 @@ export class Scheduler {
     return rows.rows.map(toJob);
   }
 
-  /** Runs every job due at the clock's time (each once); returns how many ran. */
-  async runDue(): Promise<number> {
+  /**
+   * Runs every job due at the clock's time (each once); returns how many ran. `tenant` limits the pass to one tenant:
+   * tests that move a ManualClock on a shared database must not run other tenants' (other test files') jobs early.
+   */
+  async runDue(options: { tenant?: string } = {}): Promise<number> {
     if (this.running) await this.running.catch(() => undefined);
-    this.running = this.runBatches().finally(() => {
+    this.running = this.runBatches(options.tenant).finally(() => {
       this.running = undefined;
     });
     return this.running;
@@ -135,10 +138,10 @@ export class Scheduler {
     await this.running?.catch(() => undefined);
   }
 
-  private async runBatches(): Promise<number> {
+  private async runBatches(tenant?: string): Promise<number> {
     let ran = 0;
     for (;;) {
-      const jobs = await this.claim();
+      const jobs = await this.claim(tenant);
       if (jobs.length === 0) return ran;
       for (const job of jobs) {
         await this.run(job);
@@ -147,7 +150,7 @@ export class Scheduler {
     }
   }
 
-  private async claim(): Promise<ScheduledJob[]> {
+  private async claim(tenant?: string): Promise<ScheduledJob[]> {
     const now = this.options.clock.now().toISOString();
     const kinds = [...this.handlers.keys()];
     if (kinds.length === 0) return [];
@@ -156,10 +159,10 @@ export class Scheduler {
         WHERE (tenant, key) IN (
           SELECT tenant, key FROM scheduled_job
            WHERE status = 'pending' AND run_at <= $1 AND kind = ANY($3::text[])
-             AND (claimed_until IS NULL OR claimed_until < now())
+             AND (claimed_until IS NULL OR claimed_until < now()) AND ($4::text IS NULL OR tenant = $4)
            ORDER BY run_at LIMIT 50 FOR UPDATE SKIP LOCKED)
       RETURNING tenant, key, kind, run_at, payload, attempts`,
-      [now, String(this.options.claimMs ?? 300_000), kinds],
+      [now, String(this.options.claimMs ?? 300_000), kinds, tenant ?? null],
     );
     return rows.rows.map(toJob).sort((a, b) => a.runAt.getTime() - b.runAt.getTime());
   }

@@ -320,8 +320,12 @@ export class WorkflowEngine {
         if (missing)
           throw badRequest(`'${field}' is required for '${t.action}' (“${t.display.zh}”需要填写${FIELD_ZH[field] ?? field})`, field);
       }
-      if (input.owner !== undefined && !REF.test(input.owner))
-        throw badRequest("'owner' must be 'Organization/<id>' or 'Practitioner/<id>'", 'owner');
+      if (input.owner !== undefined) {
+        // Handing a task to someone else is a rule of its own: only transitions that ask for a new owner may do it.
+        if (!t.requires?.includes('owner'))
+          throw badRequest(`'${t.action}' does not hand the task over: leave 'owner' out (此操作不能更改接收方)`, 'owner');
+        if (!REF.test(input.owner)) throw badRequest("'owner' must be 'Organization/<id>' or 'Practitioner/<id>'", 'owner');
+      }
       const now = this.deps.clock.now();
       const at = now.toISOString();
       const to = def.states[t.to];

@@ -15,6 +15,8 @@ import type { Patient, Provenance, Resource, Task, TaskOutput } from '@medplum/f
 import { principalOf } from '../auth/guard.js';
 import { sendOutcome, toFhirError } from '../fhir/http.js';
 import { badRequest } from '../fhir/outcomes.js';
+import { getTableModel, type TableModel } from '../fhir/schema.js';
+import { SqlParams } from '../fhir/sql.js';
 import type { ModuleContext } from '../module.js';
 import type { Repository } from '../fhir/repository.js';
 import { actorOf, organizationChain, type Actor } from './actor.js';
@@ -60,23 +62,25 @@ function summaryOf(r: Resource | undefined): string {
   return x.code?.text ?? x.code?.coding?.[0]?.display ?? x.description ?? r.resourceType;
 }
 
-/** Reads resources by reference through the caller's repository (invisible ones are simply absent). */
+/** Reads resources by reference through the caller's repository, one query per type (invisible ones are simply absent). */
 export async function readVisible(repo: Repository, refs: string[]): Promise<Map<string, Resource>> {
   const byType = new Map<string, Set<string>>();
   for (const ref of refs) {
     const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref);
-    if (!m) continue;
+    const model = m ? getTableModel(m[1]) : undefined;
+    if (!m || !model) continue;
     byType.set(m[1], (byType.get(m[1]) ?? new Set()).add(m[2]));
   }
   const out = new Map<string, Resource>();
   for (const [type, ids] of byType) {
-    for (const id of ids) {
-      try {
-        out.set(`${type}/${id}`, await repo.read(type, id));
-      } catch {
-        // Not visible or gone: the summary shows the bare reference.
-      }
-    }
+    const model = getTableModel(type) as TableModel;
+    const params = new SqlParams([repo.tenant, [...ids]]);
+    const access = repo.access.readCondition(type, 'r', params);
+    const rows = await repo.query<{ id: string; content: string }>(
+      `SELECT r.id, r.content FROM ${model.table} r WHERE r.tenant = $1 AND r.id = ANY($2::text[]) AND NOT r.deleted${access ? ` AND (${access})` : ''}`,
+      params.values,
+    );
+    for (const row of rows) out.set(`${type}/${row.id}`, JSON.parse(row.content) as Resource);
   }
   return out;
 }
