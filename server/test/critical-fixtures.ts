@@ -77,10 +77,19 @@ export async function criticalCounty(
   };
 }
 
-/** An ORU^R01 with one potassium result ordered by D001 (ORC-12). */
-export function potassiumOru(controlId: string, value = '7.1', options: { filler?: string; mrn?: string; when?: string } = {}): string {
+/** An HL7 timestamp (China time) `minutes` from now. */
+export function hl7Time(minutes = 0): string {
+  const t = new Date(Date.now() + minutes * 60_000 + 8 * 3600_000).toISOString();
+  return `${t.slice(0, 19).replace(/[-T:]/g, '')}+0800`;
+}
+
+/** An ISO instant `minutes` from now (results must be recent to raise an alert: older ones are history). */
+export const isoMinutesFromNow = (minutes: number): string => new Date(Date.now() + minutes * 60_000).toISOString();
+
+/** An ORU^R01 with one potassium result ordered by D001 (ORC-12), collected 30 and released 20 minutes ago. */
+export function potassiumOru(controlId: string, value = '7.1', options: { filler?: string; mrn?: string } = {}): string {
   const filler = options.filler ?? 'LIS-K1';
-  const when = options.when ?? '20261205080000';
+  const when = hl7Time(-30);
   return [
     header('ORU^R01^ORU_R01', controlId, { 3: 'LIS' }),
     pid(options.mrn ?? 'MRN-K1'),
@@ -92,7 +101,7 @@ export function potassiumOru(controlId: string, value = '7.1', options: { filler
       3: `${filler}^LIS`,
       4: 'BMP^生化^L',
       7: when,
-      22: when.slice(0, 10) + '1000',
+      22: hl7Time(-20),
       24: 'CH',
       25: 'F',
     }),
@@ -135,7 +144,7 @@ export async function potassiumOverFhir(
     basedOn: [{ reference: `ServiceRequest/${sr}` }],
     code: { coding: [{ system: 'http://loinc.org', code: '2823-3', display: '钾' }] },
     subject: { reference: `Patient/${patientId}` },
-    effectiveDateTime: options.effective ?? '2026-12-05T08:00:00+08:00',
+    effectiveDateTime: options.effective ?? isoMinutesFromNow(-10),
     ...(options.issued ? { issued: options.issued } : {}),
     valueQuantity: { value, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
   });

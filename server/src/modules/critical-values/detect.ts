@@ -78,6 +78,15 @@ export async function onResultEvent(deps: CriticalValueDeps, repo: Repository, e
   if (!result || !isConfirmed(result) || refParts(result.subject)?.type !== 'Patient') return [];
   const evaluation = evaluateResult(result, deps.catalogue, event.occurredAt);
   if (!evaluation.findings.length && !evaluation.problems.length) return [];
+  const now = deps.clock.now();
+  const window = workflowInForce(deps.definitions, now).alertWindow;
+  const released = result.issued ?? resultTimeOf(result);
+  if (window && released && now.getTime() - Date.parse(released) > durationMs(window)) {
+    deps.log(
+      `critical values: ${event.resourceType}/${event.id} is critical but dated ${released}, older than ${window}: history, no alert`,
+    );
+    return [];
+  }
   const responsible = await findResponsible(repo, result);
   for (const problem of evaluation.problems) await reportProblem(deps, repo, result, problem, responsible);
   const raised: RaisedAlert[] = [];

@@ -26,6 +26,11 @@ export interface CriticalValueWorkflow extends WorkflowDefinition {
   description?: string;
   /** From the result's release to the notification (measured for the indicator). */
   notifyWithin: string;
+  /**
+   * A result released (else measured) longer ago than this when it reaches Yiwang is history — loaded by bulk import or
+   * a backfilled interface — and raises no alert: judged and logged, nobody paged about last year's potassium.
+   */
+  alertWindow?: string;
   escalation: EscalationStep[];
 }
 
@@ -48,7 +53,8 @@ export function validateWorkflow(w: CriticalValueWorkflow, source: string): Crit
   if (!w.transitions.some((t) => t.action === 'acknowledge' && t.from.includes(w.initial))) {
     throw new Error(`${source}: needs an 'acknowledge' transition from '${w.initial}'`);
   }
-  for (const d of [w.notifyWithin, acknowledgeWithin(w), ...w.escalation.map((e) => e.after)]) durationMs(d);
+  for (const d of [w.notifyWithin, acknowledgeWithin(w), ...(w.alertWindow ? [w.alertWindow] : []), ...w.escalation.map((e) => e.after)])
+    durationMs(d);
   const levels = w.escalation.map((e) => e.level);
   if (levels.some((l, i) => l !== i + 1)) throw new Error(`${source}: escalation levels must be 1, 2, … in order`);
   const afters = w.escalation.map((e) => durationMs(e.after));
