@@ -5,6 +5,7 @@ import { loadCatalogue, validateCatalogue, versionInForce, type CatalogueVersion
 import { evaluateResult } from '../src/modules/critical-values/evaluate.js';
 import { checkReadBack } from '../src/modules/critical-values/read-back.js';
 import { convert, parseUnit } from '../src/modules/critical-values/units.js';
+import { acknowledgeWithin, loadWorkflows, validateWorkflow } from '../src/modules/critical-values/policy.js';
 
 const versions = loadCatalogue();
 const UCUM = 'http://unitsofmeasure.org';
@@ -209,5 +210,29 @@ describe('read-back', () => {
     expect(checkReadBack(vf, '心室颤动').ok).toBe(true);
     expect(checkReadBack(vf, '室颤，已处理').ok).toBe(true);
     expect(checkReadBack(vf, '收到').ok).toBe(false);
+  });
+});
+
+describe('critical-value workflow data', () => {
+  it('loads the dated versions with their limits and escalation chain, and rejects unsound files', () => {
+    const [w] = loadWorkflows();
+    expect(w).toMatchObject({ id: 'critical-value', initial: 'notified', notifyWithin: 'PT10M', alertWindow: 'P3D' });
+    expect(acknowledgeWithin(w!)).toBe('PT15M');
+    expect(w!.escalation.map((e) => [e.level, e.after, e.practitionerRoleCode])).toEqual([
+      [1, 'PT15M', 'department-head'],
+      [2, 'PT30M', 'medical-affairs'],
+    ]);
+    const bad = (patch: object) => () => validateWorkflow({ ...w!, ...patch } as never, 'test.json');
+    expect(bad({ transitions: [] })).toThrow(/test.json/);
+    expect(
+      bad({
+        escalation: [
+          { ...w!.escalation[1], level: 1 },
+          { ...w!.escalation[0], level: 2 },
+        ],
+      }),
+    ).toThrow(/later/);
+    expect(bad({ notifyWithin: 'ten minutes' })).toThrow();
+    expect(bad({ states: { ...w!.states, notified: { ...w!.states.notified!, due: undefined } } })).toThrow(/due time/);
   });
 });
