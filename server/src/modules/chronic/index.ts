@@ -15,6 +15,8 @@ import { enrol } from './enrol.js';
 import { onCondition, onObservation, SCREENING_WORKFLOW } from './handlers.js';
 import { httpReferralPort } from './referral.js';
 import { careRoutes } from './routes-care.js';
+import { indicatorRoutes } from './indicators.js';
+import { worklistRoutes } from './worklist.js';
 import { registerChronicRoutes } from './routes.js';
 import { loadRules, type Programme } from './rules.js';
 import { readRef } from './fhir.js';
@@ -60,6 +62,6 @@ export const chronicModule: YiwangModule = {
       actions: ['create'],
       handle: (event, { repository }) => onObservation(deps, repository, event),
     });
-    await registerChronicRoutes(app, ctx, deps, [careRoutes(ctx, deps)]);
+    await registerChronicRoutes(app, ctx, deps, [careRoutes(ctx, deps), worklistRoutes(ctx, deps), indicatorRoutes(ctx, deps)]);
   },
 };
