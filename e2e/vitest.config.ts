@@ -6,7 +6,8 @@ export default defineConfig({
     include: ['e2e/**/*.test.ts', 'web/src/**/*.test.ts'],
     root: new URL('..', import.meta.url).pathname,
     testTimeout: 60_000,
-    hookTimeout: 360_000,
+    // Setup starts the server with the demo county (E2E_START_TIMEOUT_MS, see e2e/server.ts) and a browser.
+    hookTimeout: Number(process.env['E2E_START_TIMEOUT_MS'] ?? 300_000) + 60_000,
     fileParallelism: false,
     pool: 'forks',
   },

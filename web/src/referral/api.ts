@@ -87,6 +87,8 @@ export interface ListQuery {
   view?: 'incoming' | 'outgoing';
   direction?: Direction;
   state?: string;
+  /** Only referrals not yet in a final state. */
+  open?: boolean;
 }
 
 export function createReferral(body: NewReferral): Promise<{ id: string; referral: Referral }> {
@@ -94,7 +96,7 @@ export function createReferral(body: NewReferral): Promise<{ id: string; referra
 }
 
 export async function listReferrals(q: ListQuery): Promise<Referral[]> {
-  return (await api<{ items: Referral[] }>(`/api/referrals?${query({ ...q })}`)).items;
+  return (await api<{ items: Referral[] }>(`/api/referrals?${query({ ...q, open: q.open ? '1' : undefined })}`)).items;
 }
 
 export function getReferral(id: string): Promise<ReferralDetail> {

@@ -11,8 +11,8 @@ import { ReferralTable } from '../referral/ReferralTable';
 export function ReferralPanel({ outgoing = false, testId }: { outgoing?: boolean; testId?: string }) {
   const { t } = useI18n();
   const [view, setView] = useState<'incoming' | 'outgoing'>('incoming');
-  const q = useQuery({ queryKey: ['referrals', view, '', ''], queryFn: () => listReferrals({ view }) });
-  const rows = (q.data ?? []).filter((r) => !r.state.final);
+  const q = useQuery({ queryKey: ['referrals', view, 'open'], queryFn: () => listReferrals({ view, open: true }) });
+  const rows = q.data ?? [];
   return (
     <Card
       size="small"
