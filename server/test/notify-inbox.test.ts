@@ -1,15 +1,18 @@
 /** Notifications: stored per recipient, read only by them, unread counts, idempotent senders, live push over SSE. */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoggingChannel, type Notification } from '../src/platform/notify/notifier.js';
-import { closeApps, ENGINES, testClient } from './helpers/db.js';
+import { closeApps, ENGINES, sharedApp, testClient } from './helpers/db.js';
 
 afterAll(closeApps);
 
 const JSON_BODY = { 'content-type': 'application/json' };
 
 describe.each(ENGINES)('inbox on %s', (engine) => {
+  // Building the app (migrations) can take long on a loaded machine: in the hook, not in the first test.
+  beforeAll(() => sharedApp(engine));
+
   async function setup() {
     const admin = await testClient(engine);
     const doctorId = randomUUID();

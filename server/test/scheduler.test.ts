@@ -1,6 +1,6 @@
 /** Durable timed jobs: idempotent scheduling, runs when due by the platform clock, once, across restarts; retries. */
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/platform/clock.js';
 import { Scheduler, type ScheduledJob } from '../src/platform/scheduler/scheduler.js';
 import { closeApps, ENGINES, sharedApp } from './helpers/db.js';
@@ -8,6 +8,9 @@ import { closeApps, ENGINES, sharedApp } from './helpers/db.js';
 afterAll(closeApps);
 
 describe.each(ENGINES)('scheduler on %s', (engine) => {
+  // Building the app (migrations) can take long on a loaded machine: in the hook, not in the first test.
+  beforeAll(() => sharedApp(engine));
+
   async function setup(opts: { maxAttempts?: number } = {}) {
     const yiwang = await sharedApp(engine);
     const clock = new ManualClock('2026-12-05T08:00:00+08:00');
@@ -30,11 +33,11 @@ describe.each(ENGINES)('scheduler on %s', (engine) => {
     await s.schedule({ tenant, key: 'task-1:remind', kind: 'remind', runAt: '2026-12-05T08:05:00+08:00', payload: { n: 2 } });
     expect(await s.pending(tenant)).toHaveLength(1);
     clock.advance('PT9M');
-    await s.runDue();
+    await s.runDue({ tenant });
     expect(ran.filter((j) => j.tenant === tenant)).toHaveLength(0);
     clock.advance('PT1M');
-    await s.runDue();
-    await s.runDue();
+    await s.runDue({ tenant });
+    await s.runDue({ tenant });
     const mine = ran.filter((j) => j.tenant === tenant);
     expect(mine).toHaveLength(1);
     expect(mine[0]!.payload).toEqual({ n: 1 });
@@ -49,11 +52,11 @@ describe.each(ENGINES)('scheduler on %s', (engine) => {
     await s.schedule({ tenant, key: 'task-2:escalate:2', kind: 'remind', runAt: '2026-12-05T09:30:00+08:00' });
     await s.schedule({ tenant, key: 'task-3:escalate:1', kind: 'remind', runAt: '2026-12-05T09:30:00+08:00' });
     clock.advance('PT30M');
-    await s.runDue();
+    await s.runDue({ tenant });
     expect(ran.filter((j) => j.tenant === tenant)).toHaveLength(0);
     expect(await s.cancel(tenant, 'task-2:')).toBe(2);
     clock.advance('PT2H');
-    await s.runDue();
+    await s.runDue({ tenant });
     expect(ran.filter((j) => j.tenant === tenant).map((j) => j.key)).toEqual(['task-3:escalate:1']);
   });
 
@@ -70,12 +73,12 @@ describe.each(ENGINES)('scheduler on %s', (engine) => {
     );
     const after = make();
     clock.advance('PT5M');
-    expect(await after.runDue()).toBe(1);
+    expect(await after.runDue({ tenant })).toBe(1);
     expect(ran.filter((j) => j.tenant === tenant).map((j) => j.key)).toEqual(['a']);
     // That process died: its claim expires and the job runs, once.
     await yiwang.db.query(`UPDATE scheduled_job SET claimed_until = now() - interval '1 second' WHERE tenant = $1 AND key = 'b'`, [tenant]);
-    await after.runDue();
-    await after.runDue();
+    await after.runDue({ tenant });
+    await after.runDue({ tenant });
     expect(ran.filter((j) => j.tenant === tenant).map((j) => j.key)).toEqual(['a', 'b']);
   });
 
@@ -88,12 +91,12 @@ describe.each(ENGINES)('scheduler on %s', (engine) => {
       throw new Error('gateway down');
     });
     await s.schedule({ tenant, key: 'f', kind: 'flaky', runAt: clock.now() });
-    await s.runDue();
+    await s.runDue({ tenant });
     expect(calls).toBe(1);
-    await s.runDue();
+    await s.runDue({ tenant });
     expect(calls).toBe(1); // not before the retry delay
     clock.advance('PT1M');
-    await s.runDue();
+    await s.runDue({ tenant });
     expect(calls).toBe(2);
     const row = await yiwang.db.query<{ status: string; last_error: string }>(
       'SELECT status, last_error FROM scheduled_job WHERE tenant = $1 AND key = $2',
