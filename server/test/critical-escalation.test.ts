@@ -9,7 +9,14 @@ import { ManualClock } from '../src/platform/clock.js';
 import { adminClient, clockedApp, ENGINES, type TestClient } from './helpers/db.js';
 import { criticalCounty, potassiumOverFhir, type CriticalCounty } from './critical-fixtures.js';
 
-const T0 = '2026-12-05T08:00:00+08:00';
+/**
+ * The start of the test's time: the current minute. Escalation jobs then fall due 15 minutes from real time, so the
+ * background schedulers of other test files sharing the PostgreSQL database cannot run them early.
+ */
+const T0 = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+const at = (minutes: number): string => new Date(Date.parse(T0) + minutes * 60_000).toISOString();
+/** The county day (UTC+8) of T0 and the next one, as the API's from/to dates. */
+const day = (offset: number): string => new Date(Date.parse(T0) + 8 * 3600_000 + offset * 86_400_000).toISOString().slice(0, 10);
 const TASKS = 'Task?code=https://yiwang.cn/fhir/CodeSystem/workflow|critical-value';
 
 async function taskFor(admin: TestClient, obsId: string): Promise<any> {
@@ -48,19 +55,19 @@ describe.each(ENGINES)('critical value escalation and indicator on %s', (engine)
 
   it('escalates to the head at 15 minutes and to medical affairs at 30, once each; the head acknowledges late', async () => {
     const { admin, county } = await setup();
-    const obsId = await potassiumOverFhir(admin, 'p1', 7.4, { effective: '2026-12-05T07:50:00+08:00' });
+    const obsId = await potassiumOverFhir(admin, 'p1', 7.4, { effective: at(-10) });
     await yiwang.events.drain();
     const task = await taskFor(admin, obsId);
     const jobs = await yiwang.scheduler.pending(admin.tenant, `critical-value:${task.id}:`);
     expect(jobs.map((j) => j.runAt.getTime() - Date.parse(T0))).toEqual([15 * 60_000, 30 * 60_000]);
 
     clock.advance('PT14M59S');
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: admin.tenant });
     expect(await inbox(county.headClient)).toHaveLength(0);
     expect((await taskFor(admin, obsId)).businessStatus.coding[0].code).toBe('notified');
 
     clock.advance('PT1S');
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: admin.tenant });
     const head = await inbox(county.headClient);
     expect(head).toHaveLength(1);
     expect(head[0]).toMatchObject({ priority: 'stat', link: `/critical-values/${task.id}` });
@@ -82,11 +89,11 @@ describe.each(ENGINES)('critical value escalation and indicator on %s', (engine)
     expect((await county.headClient.get('/api/critical-values?view=mine')).json().items).toHaveLength(1);
 
     // Running the scheduler again changes nothing.
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: admin.tenant });
     expect(await inbox(county.headClient)).toHaveLength(1);
 
     clock.advance('PT15M');
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: admin.tenant });
     expect(await inbox(county.medicalAffairsClient)).toHaveLength(1);
     expect((await taskFor(admin, obsId)).extension.find((e: any) => e.url.endsWith('task-escalation-level')).valueInteger).toBe(2);
 
@@ -110,7 +117,7 @@ describe.each(ENGINES)('critical value escalation and indicator on %s', (engine)
 
   it('no escalation after a timely acknowledgement', async () => {
     const { admin, county } = await setup();
-    const obsId = await potassiumOverFhir(admin, 'p1', 2.0);
+    const obsId = await potassiumOverFhir(admin, 'p1', 2.0, { effective: at(-5) });
     await yiwang.events.drain();
     const task = await taskFor(admin, obsId);
     clock.advance('PT5M');
@@ -119,7 +126,7 @@ describe.each(ENGINES)('critical value escalation and indicator on %s', (engine)
     expect(ack.json()).toMatchObject({ late: false, minutesToAcknowledge: 5 });
     expect(await yiwang.scheduler.pending(admin.tenant, `critical-value:${task.id}:`)).toEqual([]);
     clock.advance('PT2H');
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: admin.tenant });
     expect(await inbox(county.headClient)).toHaveLength(0);
     expect(await inbox(county.medicalAffairsClient)).toHaveLength(0);
     expect((await taskFor(admin, obsId)).businessStatus.coding[0].code).toBe('acknowledged');
@@ -127,11 +134,11 @@ describe.each(ENGINES)('critical value escalation and indicator on %s', (engine)
 
   it('a department without a head: level 1 goes to the institution inbox (everyone working there)', async () => {
     const { admin, county } = await setup({ withHead: false });
-    const obsId = await potassiumOverFhir(admin, 'p1', 7.0);
+    const obsId = await potassiumOverFhir(admin, 'p1', 7.0, { effective: at(-5) });
     await yiwang.events.drain();
     const task = await taskFor(admin, obsId);
     clock.advance('PT15M');
-    await yiwang.scheduler.runDue();
+    await yiwang.scheduler.runDue({ tenant: admin.tenant });
     const comm = (await admin.get(`Communication?identifier=urn:yiwang:critical-value|${task.id}/escalation-1`)).json().entry[0].resource;
     expect(comm.recipient).toEqual([{ reference: `Organization/${county.department}`, display: '内科' }]);
     // Doctor B works in that department: the inbox of the institution reaches them, and they may acknowledge.
@@ -145,10 +152,10 @@ describe.each(ENGINES)('critical value escalation and indicator on %s', (engine)
     const { admin, county } = await setup();
     const ids: string[] = [];
     // Released 5 min before detection (in time for the 10-minute notify limit) and 15 min before (not), two unknown.
-    ids.push(await potassiumOverFhir(admin, 'p1', 7.1, { issued: '2026-12-05T07:55:00+08:00' }));
-    ids.push(await potassiumOverFhir(admin, 'p1', 7.2, { issued: '2026-12-05T07:45:00+08:00' }));
-    ids.push(await potassiumOverFhir(admin, 'p1', 7.3));
-    ids.push(await potassiumOverFhir(admin, 'p1', 7.5));
+    ids.push(await potassiumOverFhir(admin, 'p1', 7.1, { effective: at(-6), issued: at(-5) }));
+    ids.push(await potassiumOverFhir(admin, 'p1', 7.2, { effective: at(-16), issued: at(-15) }));
+    ids.push(await potassiumOverFhir(admin, 'p1', 7.3, { effective: at(-5) }));
+    ids.push(await potassiumOverFhir(admin, 'p1', 7.5, { effective: at(-5) }));
     await yiwang.events.drain();
     const tasks = await Promise.all(ids.map((id) => taskFor(admin, id)));
     const ack = async (i: number, readBack: string) => {
@@ -163,7 +170,7 @@ describe.each(ENGINES)('critical value escalation and indicator on %s', (engine)
     await ack(2, '7.3 mmol/L');
     clock.advance('PT40M');
 
-    const res = await county.doctorAClient.get('/api/critical-values/indicator?from=2026-12-05&to=2026-12-06');
+    const res = await county.doctorAClient.get(`/api/critical-values/indicator?from=${day(0)}&to=${day(1)}`);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({
       numerator: 2,
@@ -181,14 +188,14 @@ describe.each(ENGINES)('critical value escalation and indicator on %s', (engine)
     expect(hospital).toMatchObject({ numerator: 2, denominator: 4, organization: `Organization/${county.hospital}` });
     const township = (await admin.get(`/api/critical-values/indicator?organization=${county.township}`)).json();
     expect(township).toMatchObject({ numerator: 0, denominator: 0, rate: null, medianMinutesToAcknowledge: null });
-    const later = (await admin.get('/api/critical-values/indicator?from=2026-12-06')).json();
+    const later = (await admin.get(`/api/critical-values/indicator?from=${day(1)}`)).json();
     expect(later.denominator).toBe(0);
     expect((await admin.get('/api/critical-values/indicator?organization=bad%20id')).statusCode).toBe(400);
     // The lists agree: one open, overdue.
     expect((await county.doctorAClient.get('/api/critical-values?view=overdue')).json().items.map((i: any) => i.taskId)).toEqual([
       tasks[3].id,
     ]);
-    const all = (await county.doctorAClient.get('/api/critical-values?view=all&from=2026-12-05')).json().items;
+    const all = (await county.doctorAClient.get(`/api/critical-values?view=all&from=${day(0)}`)).json().items;
     expect(all).toHaveLength(4);
   });
 });
