@@ -36,6 +36,12 @@ export default async function setup(): Promise<() => Promise<void>> {
     const client = new pg.Client({ connectionString: ADMIN_URL });
     await client.connect();
     await client.query(`DROP DATABASE IF EXISTS "${runDb}" WITH (FORCE)`);
+    // Databases of this run's workers (apps on a ManualClock, helpers/db.ts): their processes have ended.
+    const left = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE '${PREFIX}%'`);
+    for (const { datname } of left.rows) {
+      const pid = Number(datname.slice(PREFIX.length));
+      if (Number.isInteger(pid) && !alive(pid)) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
     await client.end();
   };
 }

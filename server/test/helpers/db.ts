@@ -4,6 +4,7 @@
  * never truncate tables and never see each other's data.
  */
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, type YiwangApp } from '../../src/app.js';
@@ -48,8 +49,34 @@ export function sharedApp(engine: Engine): Promise<YiwangApp> {
  * run the scheduler by hand (`yiwang.scheduler.runDue()`). A restart: on PostgreSQL, a second app shares the database;
  * on PGlite, give a data directory (`pgliteDir`) and build again on it after closing the first.
  */
-export function clockedApp(engine: Engine, clock: Clock, pgliteDir?: string): Promise<YiwangApp> {
-  return buildApp(testConfig(engine, pgliteDir), { logger: false, clock, background: false });
+export async function clockedApp(engine: Engine, clock: Clock, pgliteDir?: string): Promise<YiwangApp> {
+  const config = testConfig(engine, pgliteDir);
+  if (engine === 'postgres') config.databaseUrl = await clockedDatabaseUrl();
+  return buildApp(config, { logger: false, clock, background: false });
+}
+
+let clockedDatabase: Promise<string> | undefined;
+
+/**
+ * Apps on a ManualClock get a PostgreSQL database of their own (one per test worker, so a "restart" in a test finds
+ * the first app's data): in the run's shared database the background dispatcher and scheduler of another worker's
+ * app would deliver their events and run their timed jobs on the real clock. Named like the run's database, so the
+ * next run's global setup drops it once this worker is gone.
+ */
+function clockedDatabaseUrl(): Promise<string> {
+  clockedDatabase ??= (async () => {
+    const name = `yiwang_test_${process.pid}`;
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    try {
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (!exists.rowCount) await admin.query(`CREATE DATABASE "${name}"`);
+    } finally {
+      await admin.end();
+    }
+    return POSTGRES_URL.replace(/\/[^/]*$/, `/${name}`);
+  })();
+  return clockedDatabase;
 }
 
 /** A client of `yiwang` signed in as an administrator of `tenant` (default: a fresh tenant). */
