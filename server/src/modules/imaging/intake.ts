@@ -239,18 +239,21 @@ export class Intake {
     detail: string,
   ): Promise<IntakeResult> {
     const studyUid = instances[0]!.studyUid;
-    const open = await system.query<{ id: string }>(
-      `SELECT id FROM imaging_reconciliation WHERE tenant = $1 AND study_uid = $2 AND status = 'open'`,
+    const open = await system.query<{ id: string; detail: string }>(
+      `SELECT id, detail FROM imaging_reconciliation WHERE tenant = $1 AND study_uid = $2 AND status = 'open'`,
       [system.tenant, studyUid],
     );
     const id = open[0]?.id ?? randomUUID();
-    const summary = JSON.stringify({ detail, instances });
+    // More files of a study already waiting join it (union by SOP Instance UID).
+    const earlier = open[0] ? (JSON.parse(open[0].detail) as { instances: InstanceInfo[] }).instances : [];
+    const all = [...earlier.filter((e) => !instances.some((i) => i.sopUid === e.sopUid)), ...instances];
+    const summary = JSON.stringify({ detail, instances: all });
     if (open[0]) {
       await system.query(`UPDATE imaging_reconciliation SET detail = $3, instances = $4 WHERE tenant = $1 AND id = $2`, [
         system.tenant,
         id,
         summary,
-        instances.length,
+        all.length,
       ]);
     } else {
       await system.query(

@@ -175,7 +175,8 @@ export default function ImagingCase() {
         {notice ? <Alert type="success" showIcon message={notice} style={{ marginBottom: 12 }} data-testid="upload-notice" /> : null}
         <Descriptions size="small" column={{ xs: 1, sm: 2 }} title={pick(TX.requestInfo)}>
           <Descriptions.Item label={pick(TX.patient)}>
-            {d.patient?.reference ?? d.patient?.display ?? d.patient?.name?.[0]?.text ?? d.case.patient}
+            {(d.patient?.name?.[0]?.text ?? `${d.patient?.name?.[0]?.family ?? ''}${(d.patient?.name?.[0]?.given ?? []).join('')}`) ||
+              d.case.patient}
           </Descriptions.Item>
           <Descriptions.Item label={pick(TX.item)}>{sr?.code?.text}</Descriptions.Item>
           <Descriptions.Item label={pick(TX.priority)}>{sr?.priority}</Descriptions.Item>
