@@ -91,6 +91,26 @@ export const MODULES: readonly ModuleInfo[] = [
       },
     ],
   },
+  {
+    // Chronic disease management (modules/chronic, docs/chronic.md): due follow-ups per village and doctor, the
+    // follow-up form at the point of care, indicators.
+    id: 'chronic',
+    name: { zh: '慢病管理', en: 'Chronic disease' },
+    nav: [
+      {
+        path: '/chronic',
+        label: { zh: '慢病随访', en: 'Chronic follow-ups' },
+        roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.publicHealthWorker, ROLES.admin],
+        icon: 'CarryOutOutlined',
+      },
+      {
+        path: '/chronic/indicators',
+        label: { zh: '慢病指标', en: 'Chronic indicators' },
+        roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.publicHealthWorker, ROLES.manager, ROLES.admin],
+        icon: 'AuditOutlined',
+      },
+    ],
+  },
 ];
 
 /** The modules and nav entries the given roles may see (modules without a visible entry are left out). */

@@ -32,6 +32,9 @@ const CriticalValueDetail = lazy(() => import('./pages/critical-values/CriticalV
 const ImagingCases = lazy(() => import('./pages/imaging/ImagingCases'));
 const NewImagingRequest = lazy(() => import('./pages/imaging/NewImagingRequest'));
 const ImagingCase = lazy(() => import('./pages/imaging/ImagingCase'));
+const ChronicDue = lazy(() => import('./pages/chronic/ChronicDue'));
+const ChronicFollowUp = lazy(() => import('./pages/chronic/FollowUpForm'));
+const ChronicIndicators = lazy(() => import('./pages/chronic/ChronicIndicators'));
 
 function MyRecord() {
   const { me } = useAuth();
@@ -77,6 +80,9 @@ export function App() {
               <Route path="/referrals/:id" element={page(<ReferralDetail />)} />
               <Route path="/critical-values" element={page(<CriticalValues />)} />
               <Route path="/critical-values/:taskId" element={page(<CriticalValueDetail />)} />
+              <Route path="/chronic" element={page(<ChronicDue />)} />
+              <Route path="/chronic/follow-up/:patientId" element={page(<ChronicFollowUp />)} />
+              <Route path="/chronic/indicators" element={page(<ChronicIndicators />)} />
               <Route path="/imaging" element={page(<ImagingCases />)} />
               <Route path="/imaging/new" element={page(<NewImagingRequest />)} />
               <Route path="/imaging/cases/:taskId" element={page(<ImagingCase />)} />

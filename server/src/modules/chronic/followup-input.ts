@@ -91,14 +91,14 @@ export function checkPlausible(rules: RuleVersion, readings: Partial<Record<Meas
     const [min, max] = rules.plausible[k];
     if (v < min || v > max)
       throw badRequest(
-        `${FIELD_ZH[k]} ${v} ${UNIT[k]} 不可能，请核对（应在 ${min}–${max} 之间）— ${k} ${v} is not a possible reading (${min}–${max} ${UNIT[k]})`,
+        `${k} ${v} ${UNIT[k]} is not a possible reading, expected ${min}–${max} (${FIELD_ZH[k]} ${v} ${UNIT[k]} 不可能，请核对，应在 ${min}–${max} 之间)`,
         k,
       );
   }
   if (readings.sbp !== undefined && readings.dbp !== undefined && readings.dbp >= readings.sbp)
-    throw badRequest(`舒张压 ${readings.dbp} 不应高于或等于收缩压 ${readings.sbp} — diastolic must be below systolic`, 'dbp');
+    throw badRequest(`Diastolic must be below systolic (舒张压 ${readings.dbp} 不应高于或等于收缩压 ${readings.sbp})`, 'dbp');
   if ((readings.sbp === undefined) !== (readings.dbp === undefined))
-    throw badRequest('收缩压和舒张压需同时填写 — give both systolic and diastolic pressure', readings.sbp === undefined ? 'sbp' : 'dbp');
+    throw badRequest('Give both systolic and diastolic pressure (收缩压和舒张压需同时填写)', readings.sbp === undefined ? 'sbp' : 'dbp');
 }
 
 /** The body as typed input; dates and readings are checked against the rules later, when the date is known. */
@@ -197,9 +197,9 @@ export function checkForProgramme(input: FollowUpInput, programme: Programme, ru
   const prog = rules.programmes[programme];
   checkPlausible(rules, input.readings);
   if (prog.requires.includes('bp') && (input.readings.sbp === undefined || input.readings.dbp === undefined))
-    throw badRequest('高血压随访需填写血压 — a hypertension follow-up needs the blood pressure (sbp, dbp)', 'sbp');
+    throw badRequest('A hypertension follow-up needs the blood pressure (高血压随访需填写血压)', 'sbp');
   if (prog.requires.includes('glucose') && input.readings.glucose === undefined)
-    throw badRequest('糖尿病随访需填写空腹血糖 — a diabetes follow-up needs the fasting glucose', 'glucose');
+    throw badRequest('A diabetes follow-up needs the fasting glucose (糖尿病随访需填写空腹血糖)', 'glucose');
   const known = new Set(prog.symptoms.map((s) => s.code));
   const unknown = input.symptoms.filter((s) => !known.has(s));
   if (unknown.length) throw badRequest(`Unknown symptom code(s) ${unknown.join(', ')} for ${programme} (未知症状)`, 'symptoms');

@@ -207,19 +207,19 @@ export async function recordFollowUp(
   const today = countyToday(deps);
   const day = chinaDay(input.date);
   if (day > today || Date.parse(input.date.length === 10 ? `${input.date}T00:00:00+08:00` : input.date) > now.getTime() + 5 * 60_000)
-    throw badRequest(`随访日期 ${day} 晚于今天 (${today}) — a follow-up cannot be dated in the future`, 'date');
+    throw badRequest(`A follow-up cannot be dated in the future (随访日期 ${day} 晚于今天 ${today})`, 'date');
   const rules = rulesInForce(deps.rules, day);
 
   return repo.withTransaction(async (tx) => {
     const episode = await resolveEpisode(tx, input);
     if (episode.status !== 'active') throw conflict(`EpisodeOfCare/${episode.episode_id} is finished (该管理已结案，不能再随访)`);
     if (day < episode.start_date)
-      throw badRequest(`随访日期 ${day} 早于纳入管理日期 ${episode.start_date} — the follow-up is dated before the enrolment`, 'date');
+      throw badRequest(`The follow-up is dated before the enrolment (随访日期 ${day} 早于纳入管理日期 ${episode.start_date})`, 'date');
     checkForProgramme(input, episode.programme, rules);
     const same = await followUpOn(tx, episode.episode_id, day);
     if (same)
       throw badRequest(
-        `${day} 已有一次随访 (Encounter/${same.encounter_id}) — a follow-up of this programme is already recorded on that day`,
+        `A follow-up of this programme is already recorded on ${day}: Encounter/${same.encounter_id} (${day} 已有一次随访)`,
         'date',
       );
     const patient = (await tx.read('Patient', episode.patient.slice('Patient/'.length))) as Patient;

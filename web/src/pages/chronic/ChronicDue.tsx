@@ -6,7 +6,12 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { useI18n, type TextKey } from '../../i18n';
 import { DUE_VIEWS, dueList, type DueItem, type DueSummary, type DueView } from './api';
 
-const VIEW_TEXT: Record<DueView, TextKey> = { due: 'chrViewDue', overdue: 'chrViewOverdue', upcoming: 'chrViewUpcoming', all: 'chrViewAll' };
+const VIEW_TEXT: Record<DueView, TextKey> = {
+  due: 'chrViewDue',
+  overdue: 'chrViewOverdue',
+  upcoming: 'chrViewUpcoming',
+  all: 'chrViewAll',
+};
 
 export default function ChronicDue() {
   const { t } = useI18n();
@@ -42,7 +47,11 @@ export default function ChronicDue() {
         </Space>
       }
     >
-      <Tabs activeKey={view} onChange={(v) => set('view', v)} items={DUE_VIEWS.map((v) => ({ key: v, label: <span data-testid={`chronic-view-${v}`}>{t(VIEW_TEXT[v])}</span> }))} />
+      <Tabs
+        activeKey={view}
+        onChange={(v) => set('view', v)}
+        items={DUE_VIEWS.map((v) => ({ key: v, label: <span data-testid={`chronic-view-${v}`}>{t(VIEW_TEXT[v])}</span> }))}
+      />
       {q.error ? <ErrorAlert error={q.error} onRetry={() => void q.refetch()} /> : null}
       <Table<DueSummary>
         size="small"
@@ -82,8 +91,7 @@ export default function ChronicDue() {
             title: t('chrWindow'),
             render: (_, i) => (
               <span>
-                {i.start} ~ {i.end}{' '}
-                {i.overdue ? <Tag color="red">{t('chrOverdueDays').replace('{n}', String(i.daysOverdue))}</Tag> : null}
+                {i.start} ~ {i.end} {i.overdue ? <Tag color="red">{t('chrOverdueDays').replace('{n}', String(i.daysOverdue))}</Tag> : null}
               </span>
             ),
           },
@@ -95,7 +103,9 @@ export default function ChronicDue() {
                 type="primary"
                 size="small"
                 data-testid="chronic-record"
-                onClick={() => navigate(`/chronic/follow-up/${patientId(i)}?episode=${encodeURIComponent(i.episode.replace('EpisodeOfCare/', ''))}`)}
+                onClick={() =>
+                  navigate(`/chronic/follow-up/${patientId(i)}?episode=${encodeURIComponent(i.episode.replace('EpisodeOfCare/', ''))}`)
+                }
               >
                 {t('chrRecord')}
               </Button>

@@ -26,7 +26,9 @@ export default function ChronicIndicators() {
   return (
     <Card
       title={t('chrIndicators')}
-      extra={<DatePicker picker="month" value={dayjs(`${month}-01`)} onChange={(d) => d && setMonth(d.format('YYYY-MM'))} allowClear={false} />}
+      extra={
+        <DatePicker picker="month" value={dayjs(`${month}-01`)} onChange={(d) => d && setMonth(d.format('YYYY-MM'))} allowClear={false} />
+      }
     >
       {q.error ? <ErrorAlert error={q.error} onRetry={() => void q.refetch()} /> : null}
       {q.data ? (

@@ -4,7 +4,26 @@
  * server's classification, next date and referral shown after saving.
  */
 import { useEffect, useMemo, useState } from 'react';
-import { Alert, Button, Card, Checkbox, Col, DatePicker, Descriptions, Form, Input, InputNumber, List, Modal, Radio, Row, Select, Space, Tag, Typography } from 'antd';
+import {
+  Alert,
+  Button,
+  Card,
+  Checkbox,
+  Col,
+  DatePicker,
+  Descriptions,
+  Form,
+  Input,
+  InputNumber,
+  List,
+  Modal,
+  Radio,
+  Row,
+  Select,
+  Space,
+  Tag,
+  Typography,
+} from 'antd';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import dayjs, { type Dayjs } from 'dayjs';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
@@ -62,7 +81,14 @@ function ResultCard({ r }: { r: Recorded }) {
           style={{ marginBottom: 12 }}
         />
       ) : r.referral ? (
-        <Alert type="error" showIcon data-testid="chronic-referral-failed" message={t('chrReferralFailed')} description={r.referral.message} style={{ marginBottom: 12 }} />
+        <Alert
+          type="error"
+          showIcon
+          data-testid="chronic-referral-failed"
+          message={t('chrReferralFailed')}
+          description={r.referral.message}
+          style={{ marginBottom: 12 }}
+        />
       ) : null}
       <Descriptions column={1} size="small">
         <Descriptions.Item label={t('chrClassification')}>
@@ -104,7 +130,12 @@ export default function FollowUpForm() {
   useEffect(() => {
     if (!ctx.data) return;
     const r = ctx.data.prefill.readings;
-    form.setFieldsValue({ weight: r.weight, height: r.height, waist: r.waist, medication: ctx.data.prefill.medication.join('；') || undefined });
+    form.setFieldsValue({
+      weight: r.weight,
+      height: r.height,
+      waist: r.waist,
+      medication: ctx.data.prefill.medication.join('；') || undefined,
+    });
   }, [ctx.data, form]);
 
   const save = useMutation({
@@ -153,7 +184,8 @@ export default function FollowUpForm() {
 
   if (ctx.error) return <ErrorAlert error={ctx.error} onRetry={() => void ctx.refetch()} />;
   if (ctx.isLoading || !ctx.data) return <Card loading />;
-  const name = ctx.data.patient.name?.[0]?.text ?? `${ctx.data.patient.name?.[0]?.family ?? ''}${(ctx.data.patient.name?.[0]?.given ?? []).join('')}`;
+  const name =
+    ctx.data.patient.name?.[0]?.text ?? `${ctx.data.patient.name?.[0]?.family ?? ''}${(ctx.data.patient.name?.[0]?.given ?? []).join('')}`;
   if (!episode)
     return (
       <Card title={`${t('chrFormTitle')} · ${name}`}>
@@ -177,7 +209,10 @@ export default function FollowUpForm() {
             <Select
               value={episode.id}
               onChange={(v) => setEpisodeId(v)}
-              options={episodes.map((e) => ({ value: e.id, label: e.programme === 'hypertension' ? t('chrHypertension') : t('chrDiabetes') }))}
+              options={episodes.map((e) => ({
+                value: e.id,
+                label: e.programme === 'hypertension' ? t('chrHypertension') : t('chrDiabetes'),
+              }))}
             />
           ) : (
             <Tag>{episode.programme === 'hypertension' ? t('chrHypertension') : t('chrDiabetes')}</Tag>
@@ -250,13 +285,27 @@ export default function FollowUpForm() {
             {num(t('chrExerciseMin'), 'exerciseMinutes')}
             <Col xs={12} sm={8}>
               <Form.Item label={t('chrSalt')} name="salt">
-                <Radio.Group optionType="button" options={[{ value: 'light', label: t('chrSaltLight') }, { value: 'medium', label: t('chrSaltMedium') }, { value: 'heavy', label: t('chrSaltHeavy') }]} />
+                <Radio.Group
+                  optionType="button"
+                  options={[
+                    { value: 'light', label: t('chrSaltLight') },
+                    { value: 'medium', label: t('chrSaltMedium') },
+                    { value: 'heavy', label: t('chrSaltHeavy') },
+                  ]}
+                />
               </Form.Item>
             </Col>
             {(['psychology', 'compliance'] as const).map((k) => (
               <Col xs={12} sm={8} key={k}>
                 <Form.Item label={t(k === 'psychology' ? 'chrPsychology' : 'chrCompliance')} name={k}>
-                  <Radio.Group optionType="button" options={[{ value: 'good', label: t('chrGood') }, { value: 'fair', label: t('chrFair') }, { value: 'poor', label: t('chrPoor') }]} />
+                  <Radio.Group
+                    optionType="button"
+                    options={[
+                      { value: 'good', label: t('chrGood') },
+                      { value: 'fair', label: t('chrFair') },
+                      { value: 'poor', label: t('chrPoor') },
+                    ]}
+                  />
                 </Form.Item>
               </Col>
             ))}
@@ -264,12 +313,27 @@ export default function FollowUpForm() {
           <Row gutter={12}>
             <Col xs={24} sm={12}>
               <Form.Item label={t('chrAdherence')} name="adherence">
-                <Radio.Group optionType="button" options={[{ value: 'regular', label: t('chrAdhRegular') }, { value: 'intermittent', label: t('chrAdhIntermittent') }, { value: 'none', label: t('chrAdhNone') }]} />
+                <Radio.Group
+                  optionType="button"
+                  options={[
+                    { value: 'regular', label: t('chrAdhRegular') },
+                    { value: 'intermittent', label: t('chrAdhIntermittent') },
+                    { value: 'none', label: t('chrAdhNone') },
+                  ]}
+                />
               </Form.Item>
             </Col>
             <Col xs={24} sm={12}>
               <Form.Item label={t('chrComplication')} name="complication">
-                <Radio.Group optionType="button" options={[{ value: 'none', label: t('chrCompNone') }, { value: 'stable', label: t('chrCompStable') }, { value: 'new', label: t('chrCompNew') }, { value: 'worse', label: t('chrCompWorse') }]} />
+                <Radio.Group
+                  optionType="button"
+                  options={[
+                    { value: 'none', label: t('chrCompNone') },
+                    { value: 'stable', label: t('chrCompStable') },
+                    { value: 'new', label: t('chrCompNew') },
+                    { value: 'worse', label: t('chrCompWorse') },
+                  ]}
+                />
               </Form.Item>
             </Col>
             <Col xs={24} sm={12}>

@@ -125,4 +125,6 @@ export const patientContext = (id: string) => api<Context>(`/api/chronic/patient
 export const recordFollowUp = (body: Record<string, unknown>) => api<Recorded>('/api/chronic/follow-ups', { method: 'POST', body });
 export const creditVisit = (body: Record<string, unknown>) => api<Recorded>('/api/chronic/credits', { method: 'POST', body });
 export const indicators = (month: string) =>
-  api<{ month: string; window: { start: string; end: string }; rows: IndicatorRow[]; total: IndicatorRow }>(`/api/chronic/indicators?${qs({ month })}`);
+  api<{ month: string; window: { start: string; end: string }; rows: IndicatorRow[]; total: IndicatorRow }>(
+    `/api/chronic/indicators?${qs({ month })}`,
+  );
