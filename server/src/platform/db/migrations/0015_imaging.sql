@@ -59,3 +59,8 @@ CREATE TABLE imaging_reconciliation (
 );
 CREATE INDEX imaging_reconciliation_open ON imaging_reconciliation (tenant, status, created_at);
 CREATE UNIQUE INDEX imaging_reconciliation_study ON imaging_reconciliation (tenant, study_uid) WHERE status = 'open';
+
+-- A centre's worklist lists its open tasks newest first, 50 at a time: with this index PostgreSQL walks the open tasks
+-- in that order and stops after 50 visible ones, instead of sorting every open task of the owner (117 ms → 2 ms for the
+-- base query with 100 000 open reading tasks; bench/reading.ts).
+CREATE INDEX workflow_task_open_started ON workflow_task (tenant, started_at DESC) WHERE NOT final;
