@@ -3,6 +3,7 @@ import { createContext, useCallback, useContext, useEffect, useState, type React
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router-dom';
 import { api, hasSession, login as apiLogin, logout as apiLogout, onSessionExpired } from './api/client';
+import { modulesQuery } from './hooks';
 
 export interface Me {
   /** User id (audit rows name users by it). */
@@ -33,7 +34,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [signedIn, setSignedIn] = useState(hasSession());
   const meQuery = useQuery({
     queryKey: ['me'],
-    queryFn: () => api<Me>('/auth/me'),
+    queryFn: () => {
+      // The menu is needed on every page: ask for it together with the user, before the page's own data.
+      void qc.prefetchQuery(modulesQuery);
+      return api<Me>('/auth/me');
+    },
     enabled: signedIn,
     staleTime: Infinity,
   });

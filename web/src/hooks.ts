@@ -23,10 +23,13 @@ export function usePatientSearchParams() {
   return useQuery({ queryKey: ['search-params', 'Patient'], queryFn: () => searchParams('Patient'), staleTime: Infinity });
 }
 
+/** The module list query (also prefetched with the signed-in user, so the menu never waits behind page data). */
+export const modulesQuery = {
+  queryKey: ['modules'],
+  queryFn: async () => (await api<{ modules: ModuleInfo[] }>('/api/modules')).modules,
+  staleTime: Infinity,
+};
+
 export function useModules() {
-  return useQuery({
-    queryKey: ['modules'],
-    queryFn: async () => (await api<{ modules: ModuleInfo[] }>('/api/modules')).modules,
-    staleTime: Infinity,
-  });
+  return useQuery(modulesQuery);
 }

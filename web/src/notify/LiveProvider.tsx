@@ -48,6 +48,8 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     const abort = new AbortController();
     let failures = 0;
     const run = async () => {
+      // Let the page's first requests go first: the stream holds one of the browser's six connections to the server.
+      await new Promise((r) => setTimeout(r, 1000));
       while (!abort.signal.aborted) {
         try {
           const res = await authorizedFetch('/api/inbox/stream', abort.signal, 'text/event-stream');
