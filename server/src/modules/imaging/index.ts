@@ -34,6 +34,15 @@ export const imagingModule: YiwangModule = {
       });
     }
     const archive = ctx.config.orthanc ? new OrthancClient(ctx.config.orthanc) : undefined;
+    // Said at start, so a wrong URL or password shows in the log before the first upload fails.
+    if (archive) {
+      void archive.ping().then((ok) => {
+        if (!ok)
+          ctx.log.warn(
+            `The imaging archive at ${ctx.config.orthanc?.url} does not answer (check YIWANG_ORTHANC_URL and its credentials); imaging requests will fail until it does`,
+          );
+      });
+    } else ctx.log.info('No imaging archive configured (YIWANG_ORTHANC_URL): imaging routes answer 503');
     const now = () => ctx.clock.now();
     const intake = archive ? new Intake(archive, engine, now) : undefined;
     const service = new ReadingService(engine, ctx.notifier, now);
