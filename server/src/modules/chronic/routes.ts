@@ -26,8 +26,8 @@ import { parseFollowUpInput } from './followup-input.js';
 import { loadGuidance, guidanceInForce } from './guidance.js';
 import { EXIT_TEXT, RISK_GRADE_EXTENSION, type ExitReason } from './model.js';
 import { needsReferral, sendReferral } from './refer.js';
-import { chinaDay, rulesInForce } from './rules.js';
-import { episodeRow, followUpRow, followUps, type EpisodeRow } from './store.js';
+import { rulesInForce } from './rules.js';
+import { episodeRow, followUpRow, followUps, normalise, type EpisodeRow } from './store.js';
 
 export function actorOfRequest(request: FastifyRequest): Actor {
   const p = principalOf(request);
@@ -152,10 +152,7 @@ export async function registerChronicRoutes(
       return {
         ...summariseEpisode(row, episode),
         followUps: await followUps(repo, id),
-        due: due.map((d) => ({
-          ...d,
-          due_start: chinaDay(String(d.due_start instanceof Date ? (d.due_start as Date).toISOString() : d.due_start).slice(0, 10)),
-        })),
+        due: due.map((d) => normalise(d)),
       };
     });
 
