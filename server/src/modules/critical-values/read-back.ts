@@ -5,7 +5,7 @@
  * name; a coded finding is read back by its name or an alias.
  */
 import type { CriticalFinding } from './evaluate.js';
-import { formatNumber, quantityUnit } from './evaluate.js';
+import { quantityUnit } from './evaluate.js';
 import { unitText, type MeasurementItem } from './catalogue.js';
 import { convert, parseUnit } from './units.js';
 
@@ -40,9 +40,8 @@ export function checkReadBack(finding: CriticalFinding, readBack: string): ReadB
   const q = finding.value!;
   const item = finding.item as MeasurementItem;
   const reportedUnit = quantityUnit(q) ?? item.unit;
-  const expected = `${formatNumber(q.value!)} ${q.unit ?? unitText(item)}`.trim();
   const m = NUMBER.exec(text.replace(/，/g, ',').replace(/,(?=\d{3}\b)/g, ''));
-  if (!m) return { ok: false, message: `Read-back has no number: expected ${expected} (复述中没有数值，应为 ${expected})` };
+  if (!m) return { ok: false, message: 'Read-back has no number: repeat the value and unit (复述中没有数值，请复述数值及单位)' };
   let heard = Number(m[0]);
   const after =
     text
@@ -54,7 +53,10 @@ export function checkReadBack(finding: CriticalFinding, readBack: string): ReadB
   if (heardUnit) {
     const inReported = convert(heard, heardUnit, reportedUnit, item);
     if (inReported === undefined) {
-      return { ok: false, message: `Read-back unit '${heardUnit}' does not match ${expected} (复述单位不符，应为 ${expected})` };
+      return {
+        ok: false,
+        message: `Read-back unit '${heardUnit}' does not match the result: check it and read back again (复述单位与结果不符，请核对后重新复述)`,
+      };
     }
     // A value read back in another unit (mEq/L for mmol/L) is compared after conversion.
     if (convert(1, heardUnit, reportedUnit, item) !== 1) heard = inReported;
@@ -63,7 +65,12 @@ export function checkReadBack(finding: CriticalFinding, readBack: string): ReadB
   const decimals = heardUnit && convert(1, heardUnit, reportedUnit, item) !== 1 ? 6 : (m[0].split('.')[1]?.length ?? 0);
   const rounded = Number(q.value!.toFixed(Math.min(decimals, 10)));
   const same = decimals === 6 ? Math.abs(heard - q.value!) <= Math.abs(q.value!) * 0.01 : rounded === Number(heard.toFixed(decimals));
-  if (!same) return { ok: false, message: `Read-back value ${m[0]} does not match ${expected} (复述数值不符，应为 ${expected})` };
+  // The answer never tells the expected value: a read-back that could be copied from the error would prove nothing.
+  if (!same)
+    return {
+      ok: false,
+      message: `Read-back value ${m[0]} does not match the result: check it and read back again (复述数值与结果不符，请核对后重新复述)`,
+    };
   if (!unitOk && !mentions(text, namesOf(finding)) && !(item.unitOptional && !item.unitDisplay)) {
     return {
       ok: false,
