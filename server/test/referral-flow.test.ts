@@ -189,9 +189,12 @@ describe.each(ENGINES)('two-way referral on %s', (engine) => {
       summary: '住院 5 天，血压控制于 135/85 mmHg。出院带药：氨氯地平 5 mg qd。',
       urgency: 'routine',
       followUpPlan: '两周内随访血压，每月复查一次',
+      basedOn: `ServiceRequest/${id}`,
     });
     expect(down.statusCode).toBe(201);
     const downId = down.json().id as string;
+    // The down-referral answers the up-referral it follows.
+    expect((await u.county.get(`ServiceRequest/${downId}`)).json().basedOn).toEqual([{ reference: `ServiceRequest/${id}` }]);
     expect((await u.county.get(`/api/referrals/${downId}`)).json().allowedActions.map((a: any) => a.action)).toEqual(['cancel']);
     const before = (await u.township.get('/api/tasks?view=mine&workflow=referral-follow-up')).json() as any;
     expect(before.items).toEqual([]);
@@ -257,6 +260,8 @@ describe.each(ENGINES)('two-way referral on %s', (engine) => {
       [upReferral({ direction: 'external', to: `Organization/${c.ids.H}` }), 'to', 400],
       [upReferral({ direction: 'down', to: `Organization/${c.ids.V1}` }), 'followUpPlan', 400],
       [upReferral({ to: `Organization/${c.ids.V1}` }), 'to', 400],
+      [upReferral({ basedOn: 'Observation/x' }), 'basedOn', 400],
+      [upReferral({ basedOn: `ServiceRequest/${randomUUID()}` }), 'basedOn', 400],
     ];
     for (const [body, field, status] of cases) {
       const res = await post(u.township, '/api/referrals', body);

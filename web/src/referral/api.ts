@@ -35,6 +35,8 @@ export interface NewReferral {
   urgency: Urgency;
   slot?: Slot;
   followUpPlan?: string;
+  /** The referral this one answers ('ServiceRequest/<id>'): a down-referral after an up-referral. */
+  basedOn?: string;
 }
 
 export interface Party {

@@ -42,6 +42,8 @@ export interface ReferralInput {
   urgency: 'routine' | 'urgent';
   slot?: { start: string; end?: string; kind: 'outpatient' | 'bed' };
   followUpPlan?: string;
+  /** The referral this one answers (a down-referral after an up-referral): ServiceRequest.basedOn. */
+  basedOn?: string;
 }
 
 export interface ReferralParties {
@@ -88,6 +90,7 @@ export function buildServiceRequest(input: ReferralInput, parties: ReferralParti
     priority: input.urgency,
     code: { coding: [{ system: SNOMED, code: '3457005', display: 'Patient referral' }], text: `${text.zh}转诊 (${text.en})` },
     subject: { reference: input.patient },
+    ...(input.basedOn ? { basedOn: [{ reference: input.basedOn }] } : {}),
     ...(input.slot ? { occurrencePeriod: { start: input.slot.start, ...(input.slot.end ? { end: input.slot.end } : {}) } } : {}),
     authoredOn: at,
     ...(parties.requester

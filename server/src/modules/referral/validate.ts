@@ -4,11 +4,11 @@
  * institution must be an Organization of the right kind (inside the medical community for up/down, outside for an
  * external referral), a department must belong to it, attachments must be the resident's own records.
  */
-import type { Organization, Resource } from '@medplum/fhirtypes';
+import type { Organization, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { badRequest, FhirError, forbidden } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import { organizationChain, type Actor } from '../../platform/workflow/actor.js';
-import { DIRECTIONS, type Direction, type ReferralInput } from './model.js';
+import { DIRECTIONS, directionOf, type Direction, type ReferralInput } from './model.js';
 
 const REF = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 const ICD10_CODE = /^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$/;
@@ -127,6 +127,9 @@ export function parseReferral(body: unknown): ReferralInput {
     throw bad('followUpPlan', '下转须填写随访计划', "'followUpPlan' is required for a down-referral");
   if (direction !== 'down' && b.followUpPlan !== undefined)
     throw bad('followUpPlan', '只有下转需要随访计划', "'followUpPlan' belongs to down-referrals only");
+  const basedOn = b.basedOn === undefined || b.basedOn === null ? undefined : text(b.basedOn);
+  if (b.basedOn !== undefined && b.basedOn !== null && (!basedOn || !/^ServiceRequest\/[A-Za-z0-9\-.]{1,64}$/.test(basedOn)))
+    throw bad('basedOn', '关联的转诊应为 ServiceRequest 引用', "'basedOn' must be 'ServiceRequest/<id>' (the referral this one answers)");
   if (direction !== 'down' && dischargeSummary)
     throw bad('dischargeSummary', '只有下转附出院小结', "'dischargeSummary' belongs to down-referrals only");
   return {
@@ -142,6 +145,7 @@ export function parseReferral(body: unknown): ReferralInput {
     urgency,
     ...(slot ? { slot } : {}),
     ...(followUpPlan ? { followUpPlan } : {}),
+    ...(basedOn ? { basedOn } : {}),
   };
 }
 
@@ -204,6 +208,14 @@ export async function checkReferral(repo: Repository, system: Repository, actor:
     if (!dept || !chain.slice(1).includes(input.to)) {
       throw bad('department', '科室必须属于转入机构', `${input.department} is not a department of ${input.to}`);
     }
+  }
+  if (input.basedOn) {
+    // Only a referral of the same resident that the caller can see: the link is shown on both referrals' pages.
+    const earlier = (await exists(repo, input.basedOn)) as ServiceRequest | undefined;
+    if (!earlier || directionOf(earlier) === undefined)
+      throw bad('basedOn', `关联的转诊 ${input.basedOn} 不存在或不可见`, `${input.basedOn} is not a referral visible to you`);
+    if (earlier.subject?.reference !== input.patient)
+      throw bad('basedOn', `关联的转诊 ${input.basedOn} 不是该患者的`, `${input.basedOn} is a referral of another patient`);
   }
   const attached = [
     ...(input.dischargeSummary ? [{ ref: input.dischargeSummary, field: 'dischargeSummary' }] : []),

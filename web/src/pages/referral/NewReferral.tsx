@@ -91,6 +91,10 @@ export default function NewReferralPage() {
       ...(v.attachments?.length ? { attachments: v.attachments } : {}),
       ...(v.slotKind && v.slotStart ? { slot: { kind: v.slotKind, start: v.slotStart.toISOString() } } : {}),
       ...(v.direction === 'down' && v.followUpPlan ? { followUpPlan: v.followUpPlan.trim() } : {}),
+      // Answering an up-referral (?from=): the server records the link (ServiceRequest.basedOn).
+      ...(v.direction === 'down' && source.data && v.patient === source.data.patient?.reference
+        ? { basedOn: `ServiceRequest/${source.data.id}` }
+        : {}),
     };
     create.mutate(body);
   };
