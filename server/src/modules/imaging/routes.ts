@@ -89,6 +89,23 @@ export async function registerImagingRoutes(app: FastifyInstance, deps: ImagingD
     return JSON.parse(res.body) as Resource;
   };
 
+  /** The audit row of a report written through these routes (the resident is the report's subject). */
+  const auditReport = (
+    request: FastifyRequest,
+    action: 'create' | 'update',
+    report: DiagnosticReport,
+    resources: string[],
+    detail: string,
+  ): void => {
+    const patient = report.subject?.reference;
+    ctx.auditAccess(request, {
+      action,
+      resources: [`DiagnosticReport/${report.id}`, ...resources],
+      patients: patient ? [patient] : [],
+      detail,
+    });
+  };
+
   const detail = async (request: FastifyRequest, taskId: string) => {
     const { repo, actor } = await who(request);
     const { c, task, side } = await service.visibleCase(repo, actor, taskId);
@@ -205,12 +222,7 @@ export async function registerImagingRoutes(app: FastifyInstance, deps: ImagingD
       const { repo, actor } = await who(request);
       const body = parseReport(request.body, ctx.clock.now());
       const { report } = await service.report(repo, actor, task, body, ifMatchOf(request));
-      ctx.auditAccess(request, {
-        action: 'create',
-        resources: [`DiagnosticReport/${report.id}`, `Task/${task}`],
-        patients: [report.subject?.reference ?? ''],
-        detail: 'imaging preliminary report',
-      });
+      auditReport(request, 'create', report, [`Task/${task}`], 'imaging preliminary report');
       return detail(request, task);
     });
 
@@ -221,12 +233,7 @@ export async function registerImagingRoutes(app: FastifyInstance, deps: ImagingD
       const body = b && (b.findings !== undefined || b.impression !== undefined) ? parseReport(b, ctx.clock.now()) : undefined;
       const { report } = await service.sign(repo, actor, task, body, ifMatchOf(request));
       await signReport(request, report.id as string, 'reviewer');
-      ctx.auditAccess(request, {
-        action: 'update',
-        resources: [`DiagnosticReport/${report.id}`, `Task/${task}`],
-        patients: [report.subject?.reference ?? ''],
-        detail: 'imaging report signed',
-      });
+      auditReport(request, 'update', report, [`Task/${task}`], 'imaging report signed');
       return detail(request, task);
     });
 
@@ -236,12 +243,7 @@ export async function registerImagingRoutes(app: FastifyInstance, deps: ImagingD
       const body = parseReport(request.body, ctx.clock.now());
       const { report } = await service.amend(repo, actor, task, body);
       await signReport(request, report.id as string, 'author');
-      ctx.auditAccess(request, {
-        action: 'update',
-        resources: [`DiagnosticReport/${report.id}`],
-        patients: [report.subject?.reference ?? ''],
-        detail: `imaging report amended: ${body.reason}`,
-      });
+      auditReport(request, 'update', report, [], `imaging report amended: ${body.reason}`);
       return detail(request, task);
     });
 
