@@ -13,26 +13,19 @@ import type { YiwangModule } from '../../platform/module.js';
 import { actorOf } from '../../platform/workflow/actor.js';
 import { casesOfStudy } from '../reading/cases.js';
 import { readOptional } from '../reading/fhir.js';
-import { READING_WORKFLOWS } from '../reading/rules.js';
-import { caseScope, sideOf } from './access.js';
+import { caseScope, sideOf } from '../reading/access.js';
+import { defineReadingWorkflows } from '../reading/rules.js';
+import { ReadingService } from '../reading/service.js';
 import { Intake } from './intake.js';
 import { CENTRE } from './model.js';
+import { imagingProfile } from './profile.js';
 import { registerImagingRoutes } from './routes.js';
-import { ReadingService } from './service.js';
 
 export const imagingModule: YiwangModule = {
   id: 'imaging',
   async register(app, ctx) {
     const engine = ctx.workflows;
-    for (const def of READING_WORKFLOWS) {
-      // The reading workflow is shared by every centre; the link opens the centre's own page for the task.
-      engine.define(def, {
-        link: (task) => {
-          const centre = task.input?.find((i) => i.type?.text === 'centre')?.valueCode ?? CENTRE;
-          return `/${centre}/cases/${task.id}`;
-        },
-      });
-    }
+    defineReadingWorkflows(engine);
     const archive = ctx.config.orthanc ? new OrthancClient(ctx.config.orthanc) : undefined;
     // Said at start, so a wrong URL or password shows in the log before the first upload fails.
     if (archive) {
@@ -45,7 +38,7 @@ export const imagingModule: YiwangModule = {
     } else ctx.log.info('No imaging archive configured (YIWANG_ORTHANC_URL): imaging routes answer 503');
     const now = () => ctx.clock.now();
     const intake = archive ? new Intake(archive, engine, now) : undefined;
-    const service = new ReadingService(engine, ctx.notifier, now);
+    const service = new ReadingService(imagingProfile, engine, ctx.notifier, now);
 
     const visibleCases = async (request: FastifyRequest, studyUid: string) => {
       const repo = await ctx.repositoryFor(request);

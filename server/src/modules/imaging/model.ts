@@ -2,10 +2,12 @@
  * Codes, systems and the versioned imaging data (templates/): what can be requested, report templates, coded
  * conclusions. FHIR modelling is described in docs/imaging.md.
  */
-import type { Coding } from '@medplum/fhirtypes';
 import { inForce, loadDatedFrom, type Dated } from '../reading/dated.js';
+import type { ConclusionOption } from '../reading/profile.js';
 
-export const CENTRE = 'imaging';
+export type { ConclusionOption };
+
+export const CENTRE = 'imaging' as const;
 export const SYSTEMS = {
   dicomUid: 'urn:dicom:uid',
   accession: 'urn:yiwang:accession',
@@ -47,14 +49,6 @@ export interface ReportTemplate {
   conclusionCodes?: string[];
 }
 
-export interface ConclusionOption {
-  code: string;
-  system: string;
-  display: string;
-  en: string;
-  critical: boolean;
-}
-
 export interface ImagingCatalogue extends Dated {
   items: ImagingItem[];
   templates: ReportTemplate[];
@@ -80,7 +74,3 @@ export const CATALOGUES: ImagingCatalogue[] = loadDatedFrom<ImagingCatalogue>(im
 export const catalogueOn = (at: Date): ImagingCatalogue => inForce(CATALOGUES, at);
 
 export const studyIdentifier = (uid: string) => ({ system: SYSTEMS.dicomUid, value: `urn:oid:${uid}` });
-
-export function conclusionCoding(option: ConclusionOption): Coding {
-  return { system: option.system, code: option.code, display: option.display };
-}

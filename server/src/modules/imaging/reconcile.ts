@@ -9,7 +9,7 @@ import { badRequest, conflict, forbidden, notFound } from '../../platform/fhir/o
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
 import { organizationChain } from '../../platform/workflow/actor.js';
-import type { CaseScope } from './access.js';
+import type { CaseScope } from '../reading/access.js';
 import type { Intake } from './intake.js';
 import { isImagingRequest, requesterOrgOf } from './request.js';
 import type { InstanceInfo } from './study.js';

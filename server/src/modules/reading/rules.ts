@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowDefinition } from '../../platform/workflow/definition.js';
+import type { WorkflowEngine } from '../../platform/workflow/engine.js';
 import { inForce, loadDatedFrom, type Dated } from './dated.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -68,3 +69,18 @@ export function recognisedItem(code: string | undefined, at: Date): { item: Reco
   return item && item.qc === 'passed' ? { item, catalogue } : undefined;
 }
 export { inForce };
+
+/**
+ * Defines the reading workflow's versions on an engine (each centre module calls it; defining again is harmless). A
+ * task's link opens its centre's own case page.
+ */
+export function defineReadingWorkflows(engine: WorkflowEngine): void {
+  for (const def of READING_WORKFLOWS) {
+    engine.define(def, {
+      link: (task) => {
+        const centre = task.input?.find((i) => i.type?.text === 'centre')?.valueCode ?? 'imaging';
+        return `/${centre}/cases/${task.id}`;
+      },
+    });
+  }
+}

@@ -18,7 +18,7 @@ import { badRequest, FhirError } from '../../platform/fhir/outcomes.js';
 import type { ModuleContext } from '../../platform/module.js';
 import { actorOf } from '../../platform/workflow/actor.js';
 import { ifMatchOf, readVisible, transitionInputOf } from '../../platform/workflow/routes.js';
-import { findCjkFont } from './font.js';
+import { findCjkFont } from '../../platform/print/font.js';
 import { DIRECTIONS, type Direction } from './model.js';
 import { referralFormPdf } from './pdf.js';
 import type { ReferralService } from './service.js';

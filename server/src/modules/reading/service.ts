@@ -1,21 +1,23 @@
 /**
- * The reading of an imaging case: claim, release, quality-control rejection, the preliminary report from a template,
+ * The reading of a case at any reading centre (imaging, ECG, pathology; the centre's profile says what differs): claim, release, quality-control rejection, the preliminary report from a template,
  * return for correction, review and signing by a second reader, and revision after signing. Each step is one
  * transaction: the workflow transition (Task + Provenance), the DiagnosticReport version and the case's index row.
  * The roster's rules are enforced here, in the transition's transaction: a reader's limit of open cases, the report by
  * the reader who claimed, and a second reader who is not the reporter.
  */
-import type { Coding, DiagnosticReport, Provenance, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Coding, DiagnosticReport, Patient, Provenance, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
 import type { StepResult, TransitionInput, WorkflowEngine } from '../../platform/workflow/engine.js';
 import type { Notifier } from '../../platform/notify/notifier.js';
-import { caseOf, lockCase, openClaims, updateCase, type ReadingCase } from '../reading/cases.js';
-import { buildReport, isRecognised, type ReportInput } from '../reading/report.js';
-import { inForce, ROSTERS } from '../reading/rules.js';
+import { nameOf, readRef } from '../../platform/fhir/lookup.js';
+import { caseOf, lockCase, openClaims, updateCase, type ReadingCase } from './cases.js';
+import { withPdf } from './pdf.js';
+import { conclusionCoding, CRITICAL_FINDING_SYSTEM, type CentreCatalogue, type CentreProfile } from './profile.js';
+import { buildReport, isRecognised, REPORT_EXT, READING_RESULT_SYSTEM, type ReportInput } from './report.js';
+import { inForce, ROSTERS } from './rules.js';
 import { caseScope, sideOf } from './access.js';
-import { catalogueOn, CENTRE, conclusionCoding, SYSTEMS } from './model.js';
 
 export interface ReportBody extends ReportInput {
   reason?: string;
@@ -23,8 +25,8 @@ export interface ReportBody extends ReportInput {
 
 const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 
-/** The report a reader sends: findings, impression, positive, coded conclusions from the catalogue, template used. */
-export function parseReport(body: unknown, at: Date): ReportBody {
+/** The report a reader sends: findings, impression, positive, coded conclusions from the centre's catalogue, template used. */
+export function parseReport(body: unknown, catalogue: CentreCatalogue): ReportBody {
   const b = (body ?? {}) as Record<string, unknown>;
   if (typeof b !== 'object' || Array.isArray(b)) throw badRequest('The body must be a JSON object');
   const findings = str(b.findings);
@@ -33,7 +35,6 @@ export function parseReport(body: unknown, at: Date): ReportBody {
   if (!impression) throw badRequest("'impression' (诊断意见) is required", 'impression');
   if (findings.length > 20_000 || impression.length > 5_000) throw badRequest('The report text is too long', 'findings');
   if (typeof b.positive !== 'boolean') throw badRequest("'positive' (阳性/阴性) must be true or false", 'positive');
-  const catalogue = catalogueOn(at);
   const codes = b.conclusions === undefined ? [] : b.conclusions;
   if (!Array.isArray(codes) || codes.some((c) => typeof c !== 'string'))
     throw badRequest("'conclusions' must be a list of codes", 'conclusions');
@@ -58,19 +59,23 @@ export function parseReport(body: unknown, at: Date): ReportBody {
 const me = (actor: Actor) => (actor.practitionerId ? `Practitioner/${actor.practitionerId}` : `user:${actor.userId}`);
 
 export class ReadingService {
+  readonly centre: CentreProfile['centre'];
+
   constructor(
+    readonly profile: CentreProfile,
     private readonly engine: WorkflowEngine,
     private readonly notifier: Notifier,
     private readonly now: () => Date,
   ) {
+    this.centre = profile.centre;
     engine.onTransition('reading', async (e) => {
       const c = await lockCase(e.repo, e.task.id as string);
-      if (!c || c.centre !== CENTRE) return;
+      if (!c || c.centre !== this.centre) return;
       const at = this.now().toISOString();
       const rules = inForce(ROSTERS, this.now());
       if (e.action === 'claim') {
         const held = await openClaims(e.repo, me(e.actor));
-        const limit = rules.centres.imaging.maxOpenClaimsPerReader;
+        const limit = rules.centres[this.centre].maxOpenClaimsPerReader;
         if (held >= limit)
           throw conflict(
             `You already hold ${held} open cases (limit ${limit}); report or release some first — 您已领取${held}例未完成（上限${limit}例）`,
@@ -94,12 +99,14 @@ export class ReadingService {
     const c = await caseOf(repo, taskId);
     const scope = await caseScope(repo, actor);
     const side = c && sideOf(c, scope);
-    if (!c || c.centre !== CENTRE || !side) throw notFound(`Imaging case ${taskId} is not found or not yours to see (未找到该影像病例)`);
+    if (!c || c.centre !== this.centre || !side)
+      throw notFound(`${this.profile.name.en} case ${taskId} is not found or not yours to see (未找到该${this.profile.name.zh}病例)`);
     return { c, task, side };
   }
 
   async act(repo: Repository, actor: Actor, taskId: string, action: string, input: TransitionInput): Promise<StepResult> {
-    if (['report', 'sign'].includes(action)) throw badRequest(`Use POST /api/imaging/cases/${taskId}/report or /sign for '${action}'`);
+    if (['report', 'sign'].includes(action))
+      throw badRequest(`Use POST /api/${this.centre}/cases/${taskId}/report or /sign for '${action}'`);
     await this.visibleCase(repo, actor, taskId);
     return this.engine.transition(repo, actor, taskId, action, input);
   }
@@ -147,7 +154,7 @@ export class ReadingService {
         signed_by: me(actor),
         signed_at: this.now().toISOString(),
         positive: input.positive,
-        critical: input.conclusions.some((x) => x.system === 'urn:yiwang:critical-finding'),
+        critical: input.conclusions.some((x) => x.system === CRITICAL_FINDING_SYSTEM),
         recognised: isRecognised(report),
       });
       return { step, report };
@@ -191,7 +198,7 @@ export class ReadingService {
       await updateCase(tx, taskId, {
         amendments: c.amendments + 1,
         positive: body.positive,
-        critical: body.conclusions.some((x) => x.system === 'urn:yiwang:critical-finding'),
+        critical: body.conclusions.some((x) => x.system === CRITICAL_FINDING_SYSTEM),
       });
       const sr = (await tx.read('ServiceRequest', c.service_request.split('/')[1]!)) as ServiceRequest;
       const recipient = sr.requester?.reference ?? c.requester_org;
@@ -202,12 +209,12 @@ export class ReadingService {
             recipient,
             category: 'reading',
             priority: 'urgent',
-            title: `影像报告已修订：${sr.code?.text ?? ''} · Imaging report amended`,
+            title: `${this.profile.name.zh}报告已修订：${sr.code?.text ?? ''} · ${this.profile.name.en} report amended`,
             body: `修订原因 (reason)：${body.reason}`,
-            link: `/imaging/cases/${taskId}`,
+            link: `/${this.centre}/cases/${taskId}`,
             focus: `DiagnosticReport/${report.id}`,
             patient: c.patient,
-            dedupKey: `imaging-amend:${report.id}:${report.meta?.versionId}:${recipient}`,
+            dedupKey: `${this.centre}-amend:${report.id}:${report.meta?.versionId}:${recipient}`,
           },
           tx.db,
         );
@@ -227,36 +234,43 @@ export class ReadingService {
   ): Promise<DiagnosticReport> {
     const sr = (await tx.read('ServiceRequest', c.service_request.split('/')[1]!)) as ServiceRequest;
     const existing = current ?? (c.report ? ((await tx.read('DiagnosticReport', c.report.split('/')[1]!)) as DiagnosticReport) : undefined);
-    const started = c.imaging_study
-      ? ((await tx.read('ImagingStudy', c.imaging_study.split('/')[1]!)) as { started?: string }).started
-      : undefined;
-    const report = buildReport(
+    const practitioners = interpreters.filter((r) => r.startsWith('Practitioner/'));
+    let report = buildReport(
       input,
       {
-        category: { system: SYSTEMS.v2Section, code: 'RAD', display: 'Radiology' },
-        code: sr.code ?? { text: '影像检查' },
+        category: this.profile.category,
+        code: sr.code ?? { text: `${this.profile.name.zh}检查` },
         itemCode: c.item_code ?? undefined,
         subject: c.patient,
         basedOn: c.service_request,
-        imagingStudy: c.imaging_study ?? undefined,
-        effective: started,
-        performers: [
-          { reference: c.owner_org },
-          ...interpreters
-            .filter((r) => r.startsWith('Practitioner/'))
-            .slice(0, 1)
-            .map((reference) => ({ reference })),
-        ],
-        interpreters: interpreters.filter((r) => r.startsWith('Practitioner/')).map((reference) => ({ reference })),
+        performers: [{ reference: c.owner_org }, ...practitioners.slice(0, 1).map((reference) => ({ reference }))],
+        interpreters: practitioners.map((reference) => ({ reference })),
         status,
         issued: this.now().toISOString(),
       },
       existing?.id,
     );
+    if (this.profile.completeReport) report = await this.profile.completeReport(tx, c, report);
+    report = await this.printed(tx, c, report, practitioners);
     if (existing)
       return (await tx.update('DiagnosticReport', existing.id as string, report, { ifMatch: existing.meta?.versionId }))
         .resource as DiagnosticReport;
     return (await tx.create(report)).resource as DiagnosticReport;
+  }
+
+  /** The PDF of this version (names read through the writer's own repository: what they may see is what prints). */
+  private async printed(tx: Repository, c: ReadingCase, report: DiagnosticReport, readers: string[]): Promise<DiagnosticReport> {
+    const name = async (ref: string | null | undefined) => (ref ? nameOf(await readRef(tx, ref)) : undefined);
+    const patient = await readRef<Patient>(tx, c.patient);
+    const [reporter, signer] = readers;
+    return withPdf(report, {
+      centreName: this.profile.name.zh,
+      ...(patient ? { patient, patientName: nameOf(patient) } : {}),
+      requesterOrganization: await name(c.requester_org),
+      centreOrganization: await name(c.owner_org),
+      reporter: await name(reporter),
+      signer: report.status === 'preliminary' ? undefined : await name(signer ?? reporter),
+    });
   }
 
   private async closeRequest(tx: Repository, c: ReadingCase): Promise<void> {
@@ -268,14 +282,14 @@ export class ReadingService {
 
 /** The report's content as input again (signing without changes). */
 export function reportInputOf(r: DiagnosticReport): ReportInput {
-  const findings = r.extension?.find((e) => e.url === 'https://yiwang.cn/fhir/StructureDefinition/report-findings')?.valueString ?? '';
-  const template = r.extension?.find((e) => e.url === 'https://yiwang.cn/fhir/StructureDefinition/report-template')?.valueString;
+  const findings = r.extension?.find((e) => e.url === REPORT_EXT.findings)?.valueString ?? '';
+  const template = r.extension?.find((e) => e.url === REPORT_EXT.template)?.valueString;
   const codings = (r.conclusionCode ?? []).flatMap((c) => c.coding ?? []);
   return {
     findings,
     impression: r.conclusion ?? '',
-    positive: codings.some((c) => c.system === 'urn:yiwang:reading-result' && c.code === 'positive'),
-    conclusions: codings.filter((c) => c.system !== 'urn:yiwang:reading-result'),
+    positive: codings.some((c) => c.system === READING_RESULT_SYSTEM && c.code === 'positive'),
+    conclusions: codings.filter((c) => c.system !== READING_RESULT_SYSTEM),
     ...(template ? { template: { id: template.split('|')[0]!, version: template.split('|')[1] ?? '' } } : {}),
   };
 }

@@ -6,7 +6,7 @@
  */
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { CaseScope } from './access.js';
-import { CENTRE } from './model.js';
+import type { Centre } from './rules.js';
 
 export interface ModalityStats {
   modality: string;
@@ -19,14 +19,14 @@ export interface ModalityStats {
   turnaroundMinutes: { median: number | null; p90: number | null };
 }
 
-function percentile(sorted: number[], p: number): number | null {
+export function percentile(sorted: number[], p: number): number | null {
   if (!sorted.length) return null;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
   return Math.round(sorted[i]! * 10) / 10;
 }
 
-export async function imagingStats(repo: Repository, scope: CaseScope, from: Date, to: Date) {
-  const params: unknown[] = [repo.tenant, CENTRE, from.toISOString(), to.toISOString()];
+export async function centreStats(repo: Repository, centre: Centre, scope: CaseScope, from: Date, to: Date) {
+  const params: unknown[] = [repo.tenant, centre, from.toISOString(), to.toISOString()];
   let where = '';
   if (!scope.all) {
     params.push(scope.subtree);
