@@ -21,11 +21,11 @@ import type { Actor } from '../../platform/workflow/actor.js';
 import { organizationChain } from '../../platform/workflow/actor.js';
 import { chinaDate } from '../../platform/workflow/definition.js';
 import type { WorkflowEngine } from '../../platform/workflow/engine.js';
-import { caseOfRequest, insertCase, updateCase, type ReadingCase } from '../reading/cases.js';
-import { READING_WORKFLOW } from '../reading/rules.js';
+import { caseOfRequest, updateCase, type ReadingCase } from '../reading/cases.js';
 import { catalogueOn, CENTRE, MODALITIES, studyIdentifier } from './model.js';
 import { matchStudy, maskedDemographics } from './match.js';
-import { isImagingRequest, itemCodeOf, requesterOrgOf } from './request.js';
+import { isImagingRequest, itemCodeOf } from './request.js';
+import { requesterOrgOf, startCase } from '../reading/request.js';
 import { buildImagingStudy, instanceInfo, type InstanceInfo } from './study.js';
 
 export interface IntakeResult {
@@ -42,39 +42,20 @@ export interface IntakeResult {
 const sameModality = (requested: string, sent: string) =>
   requested === sent || (['DX', 'CR'].includes(requested) && ['DX', 'CR'].includes(sent));
 
-/** The reading task of a request and its index row (state awaiting-images), in the caller's transaction. */
-export async function startCase(engine: WorkflowEngine, tx: Repository, actor: Actor, sr: ServiceRequest, now: Date): Promise<ReadingCase> {
-  const centre = sr.performer?.[0]?.reference;
-  if (!centre?.startsWith('Organization/')) throw badRequest('The request names no receiving centre (申请未指定诊断中心)', 'performer');
-  const patient = sr.subject?.reference as string;
-  const step = await engine.start(tx, actor, {
-    workflow: READING_WORKFLOW,
-    focus: `ServiceRequest/${sr.id}`,
-    for: patient,
-    owner: centre,
-    ...(sr.requester?.reference ? { requester: sr.requester.reference } : {}),
-    requesterOrganization: requesterOrgOf(sr),
-    description: `${sr.code?.text ?? '影像检查'}：${sr.reasonCode?.[0]?.text ?? ''}`,
-    priority: (sr.priority ?? 'routine') as 'routine',
-    basedOn: [`ServiceRequest/${sr.id}`],
-    input: [{ type: { text: 'centre' }, valueCode: CENTRE }],
-  });
-  const row = {
-    task_id: step.task.id as string,
+/** The reading task of an imaging request (state awaiting-images). */
+export function startImagingCase(
+  engine: WorkflowEngine,
+  tx: Repository,
+  actor: Actor,
+  sr: ServiceRequest,
+  now: Date,
+): Promise<ReadingCase> {
+  const item = catalogueOn(now).items.find((i) => i.code === itemCodeOf(sr));
+  return startCase(engine, tx, actor, sr, now, {
     centre: CENTRE,
-    service_request: `ServiceRequest/${sr.id}`,
-    patient,
-    requester_org: requesterOrgOf(sr) ?? null,
-    owner_org: centre,
-    item_code: itemCodeOf(sr) ?? null,
-    modality: catalogueOn(now).items.find((i) => i.code === itemCodeOf(sr))?.modality ?? null,
-    study_uid: null,
-    imaging_study: null,
-    requested_at: sr.authoredOn ?? now.toISOString(),
-    images_at: null,
-  };
-  await insertCase(tx, row);
-  return (await caseOfRequest(tx, `ServiceRequest/${sr.id}`)) as ReadingCase;
+    ...(item ? { itemCode: item.code, modality: item.modality } : {}),
+    description: `${sr.code?.text ?? '影像检查'}：${sr.reasonCode?.[0]?.text ?? ''}`,
+  });
 }
 
 export class Intake {
@@ -215,7 +196,7 @@ export class Intake {
       : ((await tx.create(study)).resource as ImagingStudy);
     const imagingStudy = `ImagingStudy/${written.id}`;
     const at = now.toISOString();
-    const c = (await caseOfRequest(tx, `ServiceRequest/${sr.id}`)) ?? (await startCase(this.engine, tx, actor, sr, now));
+    const c = (await caseOfRequest(tx, `ServiceRequest/${sr.id}`)) ?? (await startImagingCase(this.engine, tx, actor, sr, now));
     await updateCase(tx, c.task_id, { study_uid: studyUid, imaging_study: imagingStudy, images_at: at, modality: instances[0]!.modality });
     const state = (
       await tx.query<{ state: string }>('SELECT state FROM workflow_task WHERE tenant = $1 AND task_id = $2', [tx.tenant, c.task_id])

@@ -11,7 +11,8 @@ import type { Actor } from '../../platform/workflow/actor.js';
 import { organizationChain } from '../../platform/workflow/actor.js';
 import type { CaseScope } from '../reading/access.js';
 import type { Intake } from './intake.js';
-import { isImagingRequest, requesterOrgOf } from './request.js';
+import { isImagingRequest } from './request.js';
+import { requesterOrgOf } from '../reading/request.js';
 import type { InstanceInfo } from './study.js';
 
 export interface ReconciliationRow {

@@ -3,20 +3,15 @@
  * requester may see. The reading task starts with it, waiting for the images (intake.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { Organization, Patient, ServiceRequest } from '@medplum/fhirtypes';
+import type { Patient, ServiceRequest } from '@medplum/fhirtypes';
 import { badRequest, forbidden } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
-import { organizationChain } from '../../platform/workflow/actor.js';
 import type { WorkflowEngine } from '../../platform/workflow/engine.js';
-import { findResources } from '../reading/fhir.js';
-import { startCase } from './intake.js';
-import { inForce, ROSTERS } from '../reading/rules.js';
-import { catalogueOn, CENTRE, EXT, SYSTEMS, type ImagingItem } from './model.js';
-
-export const CENTRE_ROLE_SYSTEM = 'urn:yiwang:centre-role';
-const PRIORITIES = ['routine', 'urgent', 'asap', 'stat'] as const;
-const REQUESTER_ROLES = ['township-doctor', 'village-doctor', 'county-specialist', 'admin'];
+import { PRIORITIES, receivingCentre, REQUESTER_ROLES } from '../reading/request.js';
+import { startImagingCase } from './intake.js';
+import { catalogueOn, EXT, SYSTEMS, type ImagingItem } from './model.js';
+import { imagingProfile } from './profile.js';
 
 export interface RequestInput {
   patient: string;
@@ -46,35 +41,6 @@ export function parseRequest(body: unknown, at: Date): RequestInput {
   const to = str(b.to);
   if (to && !/^Organization\/[A-Za-z0-9\-.]{1,64}$/.test(to)) throw badRequest("'to' must be 'Organization/<id>'", 'to');
   return { patient, item, priority, reason, ...(to ? { to } : {}) };
-}
-
-/**
- * The imaging centre that receives a request: the institution given, if it is an imaging centre; otherwise, per the
- * roster, the institution with the centre role nearest the requester in the community (a department under a hospital
- * that also carries the role wins, being where the readers work).
- */
-export async function receivingCentre(system: Repository, requesterOrg: string | undefined, at: Date, to?: string): Promise<Organization> {
-  const role = inForce(ROSTERS, at).centres[CENTRE].centreRole;
-  const centres = await findResources<Organization>(system, 'Organization', `type=${CENTRE_ROLE_SYSTEM}|${role}`, 200);
-  if (to) {
-    const chosen = centres.find((o) => `Organization/${o.id}` === to);
-    if (!chosen) throw badRequest(`${to} is not an imaging centre (不是影像诊断中心)`, 'to');
-    return chosen;
-  }
-  if (!centres.length) throw badRequest('No institution is registered as the imaging centre (未登记影像诊断中心)', 'to');
-  const ids = new Set(centres.map((o) => `Organization/${o.id}`));
-  // Departments first: a centre whose parent is also a centre.
-  const ranked = [...centres].sort(
-    (a, b) =>
-      Number(ids.has(b.partOf?.reference ?? '')) - Number(ids.has(a.partOf?.reference ?? '')) || (a.id ?? '').localeCompare(b.id ?? ''),
-  );
-  if (!requesterOrg) return ranked[0]!;
-  const chain = new Set(await organizationChain(system.db, system.tenant, requesterOrg.replace('Organization/', '')));
-  for (const c of ranked) {
-    const top = await organizationChain(system.db, system.tenant, c.id);
-    if (top.some((o) => chain.has(o))) return c;
-  }
-  return ranked[0]!;
 }
 
 export function buildRequest(
@@ -123,7 +89,7 @@ export async function createRequest(
   (await repo.read('Patient', input.patient.slice(8))) as Patient;
   const item = catalogueOn(now).items.find((i) => i.code === input.item)!;
   const requesterOrganization = actor.organizationId ? `Organization/${actor.organizationId}` : undefined;
-  const centre = await receivingCentre(system, requesterOrganization, now, input.to);
+  const centre = await receivingCentre(system, imagingProfile, requesterOrganization, now, input.to);
   const sr = buildRequest(input, item, {
     requester: actor.practitionerId ? `Practitioner/${actor.practitionerId}` : undefined,
     requesterOrganization,
@@ -132,13 +98,11 @@ export async function createRequest(
   });
   return repo.withTransaction(async (tx) => {
     const written = (await tx.create(sr)).resource as ServiceRequest;
-    const c = await startCase(engine, tx, actor, written, now);
+    const c = await startImagingCase(engine, tx, actor, written, now);
     return { serviceRequest: written, task: c.task_id };
   });
 }
 
 export const itemCodeOf = (sr: ServiceRequest): string | undefined => sr.code?.coding?.find((c) => c.system === SYSTEMS.item)?.code;
-export const requesterOrgOf = (sr: ServiceRequest): string | undefined =>
-  sr.extension?.find((e) => e.url === EXT.requesterOrganization)?.valueReference?.reference;
 export const isImagingRequest = (sr: ServiceRequest): boolean =>
   sr.category?.some((c) => c.coding?.some((x) => x.code === '363679005')) ?? false;

@@ -1,0 +1,109 @@
+/**
+ * What every reading centre's request (检查申请) shares: the receiving centre chosen by the roster, the requesting
+ * institution recorded on the ServiceRequest, and the start of the reading task with its index row (state
+ * awaiting-images: the images, tracing or specimen have not arrived yet).
+ */
+import type { Organization, ServiceRequest } from '@medplum/fhirtypes';
+import { badRequest } from '../../platform/fhir/outcomes.js';
+import type { Repository } from '../../platform/fhir/repository.js';
+import type { Actor } from '../../platform/workflow/actor.js';
+import { organizationChain } from '../../platform/workflow/actor.js';
+import type { WorkflowEngine } from '../../platform/workflow/engine.js';
+import { caseOfRequest, insertCase, type ReadingCase } from './cases.js';
+import { findResources } from './fhir.js';
+import type { CentreProfile } from './profile.js';
+import { inForce, READING_WORKFLOW, ROSTERS, type Centre } from './rules.js';
+
+export const CENTRE_ROLE_SYSTEM = 'urn:yiwang:centre-role';
+export const REQUESTER_ORGANIZATION_EXT = 'https://yiwang.cn/fhir/StructureDefinition/requester-organization';
+export const PRIORITIES = ['routine', 'urgent', 'asap', 'stat'] as const;
+/** Who may request a reading (the county's own doctors request too). */
+export const REQUESTER_ROLES = ['township-doctor', 'village-doctor', 'county-specialist', 'admin'];
+
+export const requesterOrgOf = (sr: ServiceRequest): string | undefined =>
+  sr.extension?.find((e) => e.url === REQUESTER_ORGANIZATION_EXT)?.valueReference?.reference;
+
+/**
+ * The centre that receives a request: the institution given, if it holds the centre's role; otherwise, per the roster,
+ * the institution with the centre role nearest the requester in the community (a department under a hospital that
+ * also carries the role wins, being where the readers work).
+ */
+export async function receivingCentre(
+  system: Repository,
+  profile: Pick<CentreProfile, 'centre' | 'name'>,
+  requesterOrg: string | undefined,
+  at: Date,
+  to?: string,
+): Promise<Organization> {
+  const role = inForce(ROSTERS, at).centres[profile.centre].centreRole;
+  const centres = await findResources<Organization>(system, 'Organization', `type=${CENTRE_ROLE_SYSTEM}|${role}`, 200);
+  if (to) {
+    const chosen = centres.find((o) => `Organization/${o.id}` === to);
+    if (!chosen) throw badRequest(`${to} is not a ${profile.name.en} centre (不是${profile.name.zh}诊断中心)`, 'to');
+    return chosen;
+  }
+  if (!centres.length)
+    throw badRequest(`No institution is registered as the ${profile.name.en} centre (未登记${profile.name.zh}诊断中心)`, 'to');
+  const ids = new Set(centres.map((o) => `Organization/${o.id}`));
+  // Departments first: a centre whose parent is also a centre.
+  const ranked = [...centres].sort(
+    (a, b) =>
+      Number(ids.has(b.partOf?.reference ?? '')) - Number(ids.has(a.partOf?.reference ?? '')) || (a.id ?? '').localeCompare(b.id ?? ''),
+  );
+  if (!requesterOrg) return ranked[0]!;
+  const chain = new Set(await organizationChain(system.db, system.tenant, requesterOrg.replace('Organization/', '')));
+  for (const c of ranked) {
+    const top = await organizationChain(system.db, system.tenant, c.id);
+    if (top.some((o) => chain.has(o))) return c;
+  }
+  return ranked[0]!;
+}
+
+export interface CaseStart {
+  centre: Centre;
+  itemCode?: string;
+  modality?: string;
+  /** The worklist line, e.g. "头颅CT平扫：头痛3天". */
+  description: string;
+}
+
+/** The reading task of a request and its index row (state awaiting-images), in the caller's transaction. */
+export async function startCase(
+  engine: WorkflowEngine,
+  tx: Repository,
+  actor: Actor,
+  sr: ServiceRequest,
+  now: Date,
+  start: CaseStart,
+): Promise<ReadingCase> {
+  const centre = sr.performer?.[0]?.reference;
+  if (!centre?.startsWith('Organization/')) throw badRequest('The request names no receiving centre (申请未指定诊断中心)', 'performer');
+  const patient = sr.subject?.reference as string;
+  const step = await engine.start(tx, actor, {
+    workflow: READING_WORKFLOW,
+    focus: `ServiceRequest/${sr.id}`,
+    for: patient,
+    owner: centre,
+    ...(sr.requester?.reference ? { requester: sr.requester.reference } : {}),
+    requesterOrganization: requesterOrgOf(sr),
+    description: start.description,
+    priority: (sr.priority ?? 'routine') as 'routine',
+    basedOn: [`ServiceRequest/${sr.id}`],
+    input: [{ type: { text: 'centre' }, valueCode: start.centre }],
+  });
+  await insertCase(tx, {
+    task_id: step.task.id as string,
+    centre: start.centre,
+    service_request: `ServiceRequest/${sr.id}`,
+    patient,
+    requester_org: requesterOrgOf(sr) ?? null,
+    owner_org: centre,
+    item_code: start.itemCode ?? null,
+    modality: start.modality ?? null,
+    study_uid: null,
+    imaging_study: null,
+    requested_at: sr.authoredOn ?? now.toISOString(),
+    images_at: null,
+  });
+  return (await caseOfRequest(tx, `ServiceRequest/${sr.id}`)) as ReadingCase;
+}
