@@ -270,6 +270,7 @@ export class ReadingService {
       centreOrganization: await name(c.owner_org),
       reporter: await name(reporter),
       signer: report.status === 'preliminary' ? undefined : await name(signer ?? reporter),
+      ...(this.profile.printedPictures ? { pictures: await this.profile.printedPictures(tx, c, report) } : {}),
     });
   }
 
