@@ -89,6 +89,12 @@ export const MODULES: readonly ModuleInfo[] = [
         roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin],
         icon: 'CarryOutOutlined',
       },
+      {
+        path: '/consultation',
+        label: { zh: '远程会诊', en: 'Remote consultation' },
+        roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin],
+        icon: 'TeamOutlined',
+      },
     ],
   },
   {

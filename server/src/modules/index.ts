@@ -7,5 +7,6 @@ import { criticalValuesModule } from './critical-values/index.js';
 import { referralModule } from './referral/index.js';
 import { chronicModule } from './chronic/index.js';
 import { imagingModule } from './imaging/index.js';
+import { consultationModule } from './consultation/index.js';
 
-export const MODULE_LIST: readonly YiwangModule[] = [criticalValuesModule, referralModule, chronicModule, imagingModule];
+export const MODULE_LIST: readonly YiwangModule[] = [criticalValuesModule, referralModule, chronicModule, imagingModule, consultationModule];

@@ -22,7 +22,8 @@ async function communityOf(system: Repository, org: string): Promise<string | un
 export async function checkRequest(repo: Repository, system: Repository, actor: Actor, input: ConsultationInput): Promise<string> {
   if (!actor.organizationId) throw forbidden('Only staff of an institution can request a consultation (只有医疗机构人员可以申请会诊)');
   const requesterOrganization = `Organization/${actor.organizationId}`;
-  if (!(await readRef(system, input.patient, 'Patient'))) throw bad('patient', `患者 ${input.patient} 不存在`, `${input.patient} does not exist`);
+  if (!(await readRef(system, input.patient, 'Patient')))
+    throw bad('patient', `患者 ${input.patient} 不存在`, `${input.patient} does not exist`);
   if (!(await readRef(repo, input.patient, 'Patient')))
     throw forbidden(`${input.patient} is outside your service scope (该患者不在您的服务范围内)`);
   const centre = await readRef<Organization>(system, input.to, 'Organization');
@@ -30,7 +31,11 @@ export async function checkRequest(repo: Repository, system: Repository, actor: 
   if (input.to === requesterOrganization) throw bad('to', '不能向本机构申请会诊', 'A consultation is asked of another institution');
   const [mine, theirs] = [await communityOf(system, requesterOrganization), await communityOf(system, input.to)];
   if (!mine || mine !== theirs)
-    throw bad('to', '会诊中心须在本医共体内；院外专家由会诊中心邀请', `${input.to} is outside the medical community: the centre invites external experts`);
+    throw bad(
+      'to',
+      '会诊中心须在本医共体内；院外专家由会诊中心邀请',
+      `${input.to} is outside the medical community: the centre invites external experts`,
+    );
   for (const [i, ref] of input.attachments.entries()) {
     const field = `attachments[${i}]`;
     const r = await readRef<Resource>(repo, ref);
@@ -49,7 +54,11 @@ export async function checkExperts(system: Repository, experts: string[]): Promi
     const p = await readRef<Practitioner>(system, ref, 'Practitioner');
     if (!p) throw bad(`experts[${i}]`, `专家 ${ref} 不存在`, `${ref} is not a registered practitioner`);
     if (p.identifier?.some((id) => id.system === EXTERNAL_EXPERT_SYSTEM))
-      throw bad(`experts[${i}]`, `${ref} 是院外专家，请通过“添加院外专家”邀请`, `${ref} is an external expert: add them as an external participant`);
+      throw bad(
+        `experts[${i}]`,
+        `${ref} 是院外专家，请通过“添加院外专家”邀请`,
+        `${ref} is an external expert: add them as an external participant`,
+      );
     found.set(ref, p);
   }
   return found;

@@ -30,7 +30,8 @@ function checkSchedule(s: FeeSchedule, file: string): void {
   if (s.currency !== 'CNY') throw new Error(`Invalid fee file ${file}: 'currency' must be CNY`);
   if (!Array.isArray(s.items) || !s.items.length) throw new Error(`Invalid fee file ${file}: 'items' must list the price items`);
   for (const [i, item] of s.items.entries()) {
-    if (!item.code || !item.display?.zh || !item.display?.en) throw new Error(`Invalid fee file ${file}: items[${i}] needs code and zh/en display`);
+    if (!item.code || !item.display?.zh || !item.display?.en)
+      throw new Error(`Invalid fee file ${file}: items[${i}] needs code and zh/en display`);
     if (typeof item.price !== 'number' || !(item.price >= 0)) throw new Error(`Invalid fee file ${file}: items[${i}].price must be ≥ 0`);
     if (!['single', 'mdt', 'external-expert'].includes(item.per)) throw new Error(`Invalid fee file ${file}: items[${i}].per is unknown`);
   }

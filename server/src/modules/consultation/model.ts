@@ -117,7 +117,9 @@ export function buildServiceRequest(
     ],
     status: 'active',
     intent: 'order',
-    category: [{ coding: [{ ...CONSULTATION }, { system: KIND_SYSTEM, code: input.kind, display: kind.zh }], text: `${kind.zh} (${kind.en})` }],
+    category: [
+      { coding: [{ ...CONSULTATION }, { system: KIND_SYSTEM, code: input.kind, display: kind.zh }], text: `${kind.zh} (${kind.en})` },
+    ],
     // Instant consultations are urgent: the centre has 30 minutes instead of a day (workflow/2026-01-01.json).
     priority: input.mode === 'instant' ? 'urgent' : 'routine',
     code: { coding: [{ ...CONSULTATION }], text: `远程会诊：${kind.zh} (Remote consultation)` },

@@ -58,7 +58,11 @@ export function futureInstant(v: unknown, field: string, now: Date): string {
     !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) ||
     Number.isNaN(Date.parse(v))
   ) {
-    throw bad(field, '时间格式应为 2026-12-05T09:00:00+08:00', `'${field}' must be a date-time with a time zone, e.g. 2026-12-05T09:00:00+08:00`);
+    throw bad(
+      field,
+      '时间格式应为 2026-12-05T09:00:00+08:00',
+      `'${field}' must be a date-time with a time zone, e.g. 2026-12-05T09:00:00+08:00`,
+    );
   }
   if (Date.parse(v) < now.getTime() - 60_000) throw bad(field, '会诊时间不能早于现在', `'${field}' must not be in the past`);
   return v;
@@ -69,7 +73,8 @@ export function parseRequest(body: unknown, now: Date): ConsultationInput {
   const kind = (b.kind ?? 'single') as Kind;
   if (!KINDS.includes(kind)) throw bad('kind', '会诊类型应为 single（单科）或 mdt（多学科）', "'kind' must be 'single' or 'mdt'");
   const mode = (b.mode ?? 'instant') as Mode;
-  if (!MODES.includes(mode)) throw bad('mode', '会诊方式应为 instant（即时）或 scheduled（预约）', "'mode' must be 'instant' or 'scheduled'");
+  if (!MODES.includes(mode))
+    throw bad('mode', '会诊方式应为 instant（即时）或 scheduled（预约）', "'mode' must be 'instant' or 'scheduled'");
   const patient = reference(b.patient, 'patient', 'Patient', '请选择患者');
   const to = reference(b.to, 'to', 'Organization', '请选择会诊中心 (Organization)');
   const reason = requiredText(b.reason, 'reason', '请填写会诊原因（病情摘要）');
@@ -96,11 +101,25 @@ export function parseRequest(body: unknown, now: Date): ConsultationInput {
     attachments = b.attachments.map((a: unknown, i: number) => {
       const m = typeof a === 'string' ? REF.exec(a) : null;
       if (!m || !SHAREABLE.has(m[1]))
-        throw bad(`attachments[${i}]`, '共享资料应为诊断、检验、检查等记录的引用', `'attachments[${i}]' must reference one of ${[...SHAREABLE].join(', ')}`);
+        throw bad(
+          `attachments[${i}]`,
+          '共享资料应为诊断、检验、检查等记录的引用',
+          `'attachments[${i}]' must reference one of ${[...SHAREABLE].join(', ')}`,
+        );
       return a as string;
     });
   }
-  return { kind, mode, patient, to, reason, ...(question ? { question } : {}), specialties, ...(requestedTime ? { requestedTime } : {}), attachments };
+  return {
+    kind,
+    mode,
+    patient,
+    to,
+    reason,
+    ...(question ? { question } : {}),
+    specialties,
+    ...(requestedTime ? { requestedTime } : {}),
+    attachments,
+  };
 }
 
 export interface ScheduleInput {
