@@ -11,7 +11,7 @@
  *   POST /api/consultation/requests/:id/opinions           { opinion, onBehalfOf? }                       (expert; centre for an external one)
  *   POST /api/consultation/requests/:id/conclusion         { conclusion, recommendation? }                (lead expert)
  *   POST /api/consultation/requests/:id/evaluation         { score: 1–5, comment? }                       (requester, once)
- *   POST /api/consultation/requests/:id/:action            accept | reject | start | cancel  { reason?, note? } (If-Match: the Task version)
+ *   POST /api/consultation/requests/:id/:action            accept | reject | begin | cancel  { reason?, note? } (If-Match: the Task version)
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf } from '../../platform/auth/guard.js';

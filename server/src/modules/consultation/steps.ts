@@ -28,7 +28,7 @@ import {
 import { documentsOf, type ConsultationService } from './service.js';
 import type { ExternalInput, ScheduleInput } from './validate.js';
 
-const PLAIN_ACTIONS = ['accept', 'reject', 'start', 'cancel'];
+const PLAIN_ACTIONS = ['accept', 'reject', 'begin', 'cancel'];
 const EXTERNAL_HOSPITAL_SYSTEM = 'https://yiwang.cn/fhir/sid/external-hospital';
 const LEVEL_TEXT = { city: '市级医院', province: '省级医院' } as const;
 const me = (actor: Actor) => (actor.practitionerId ? `Practitioner/${actor.practitionerId}` : undefined);
@@ -47,7 +47,7 @@ export class ConsultationSteps {
     return this.ctx.clock.now();
   }
 
-  /** accept | reject | start | cancel, with the engine's rules (who, from which state, reason). */
+  /** accept | reject | begin | cancel, with the engine's rules (who, from which state, reason). */
   async act(repo: Repository, actor: Actor, id: string, action: string, input: TransitionInput): Promise<StepResult> {
     if (!PLAIN_ACTIONS.includes(action))
       throw badRequest(
