@@ -14,6 +14,7 @@ import { buildApp, type YiwangApp } from '../src/app.js';
 import { buildMultipart } from '../src/platform/exchange/dicomweb/multipart.js';
 import { adminClient, ENGINES, sharedApp, testConfig, testClient, type TestClient } from './helpers/db.js';
 import { newUid, PYDICOM, startOrthanc, type TestOrthanc } from './helpers/orthanc.js';
+import { ROSTERS } from '../src/modules/reading/rules.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const PATIENT = { PatientName: '王^小东', PatientBirthDate: '19500301', PatientSex: 'M', PatientID: 'T1-000123' };
@@ -145,6 +146,15 @@ describe.each(ENGINES)('imaging centre on %s', (engine) => {
       numberOfInstances: 1,
     });
     expect(study.identifier[0]).toEqual({ system: 'urn:dicom:uid', value: `urn:oid:${studyUid}` });
+    // The hospital's own Patient ID is kept for tracing, scoped by the uploading institution (no issuer in the file).
+    expect(study.extension).toContainEqual({
+      url: 'https://yiwang.cn/fhir/StructureDefinition/source-patient-id',
+      valueIdentifier: {
+        system: `urn:yiwang:dicom-patient-id:Organization/${ids.T1}`,
+        value: PATIENT.PatientID,
+        assigner: { reference: `Organization/${ids.T1}` },
+      },
+    });
     // On the centre's worklist, not yet claimed.
     const list = (await u.reader1.get('/api/imaging/cases?view=centre&open=1')).json();
     expect(list.items.map((i: { task: { id: string } }) => i.task.id)).toContain(task);
@@ -214,6 +224,11 @@ describe.each(ENGINES)('imaging centre on %s', (engine) => {
       conclusion: '颅脑CT平扫未见明显异常。',
     });
     expect(final.report.imagingStudy[0].reference).toMatch(/^ImagingStudy\//);
+    // The printed report: the text and a PDF (CJK font installed by .ci/run).
+    const pdf = final.report.presentedForm.find((a: { contentType: string }) => a.contentType === 'application/pdf');
+    expect(pdf.title).toContain('影像检查报告单');
+    expect(Buffer.from(pdf.data, 'base64').subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(final.report.presentedForm[0].contentType).toContain('text/plain');
     expect(final.report.resultsInterpreter.map((r: { reference: string }) => r.reference)).toEqual([
       `Practitioner/${pr.reader1}`,
       `Practitioner/${pr.reader2}`,
@@ -278,6 +293,35 @@ describe.each(ENGINES)('imaging centre on %s', (engine) => {
     const stats = (await u.reader2.get('/api/imaging/stats')).json();
     expect(stats.total.critical).toBeGreaterThanOrEqual(1);
     expect(stats.total.positive).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the roster limits open cases per reader: with a dated rule of 1, a second claim answers 409 until the first is reported', async () => {
+    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    const current = ROSTERS.at(-1)!;
+    ROSTERS.push({
+      ...current,
+      version: 'test-limit-1',
+      effective: today,
+      centres: { ...current.centres, imaging: { ...current.centres.imaging, maxOpenClaimsPerReader: 1 } },
+    });
+    try {
+      const first = await request('CT-head');
+      const second = await request('CT-head');
+      for (const r of [first, second]) expect((await stow(u.township, [await ctFile()], r.serviceRequest.id)).statusCode).toBe(200);
+      // reader2 holds nothing else open from earlier tests (reader1 may); the limit counts that reader's open claims.
+      expect((await act(u.reader2, first.task, 'claim')).statusCode).toBe(200);
+      const refused = await act(u.reader2, second.task, 'claim');
+      expect(refused.statusCode).toBe(409);
+      expect(refused.body).toContain('上限1例');
+      expect(await state(u.reader2, second.task)).toBe('requested'); // nothing written
+      expect((await post(u.reader2, `/api/imaging/cases/${first.task}/report`, report())).statusCode).toBe(200);
+      expect((await act(u.reader2, second.task, 'claim')).statusCode).toBe(200);
+    } finally {
+      ROSTERS.splice(
+        ROSTERS.findIndex((r) => r.version === 'test-limit-1'),
+        1,
+      );
+    }
   });
 
   it('access: another township sees neither the case nor the study; the centre sees what is addressed to it', async () => {

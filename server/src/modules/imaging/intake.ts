@@ -26,7 +26,7 @@ import { catalogueOn, CENTRE, MODALITIES, studyIdentifier } from './model.js';
 import { matchStudy, maskedDemographics } from './match.js';
 import { isImagingRequest, itemCodeOf } from './request.js';
 import { requesterOrgOf, startCase } from '../reading/request.js';
-import { buildImagingStudy, instanceInfo, type InstanceInfo } from './study.js';
+import { buildImagingStudy, instanceInfo, sourcePatientIdentifier, type InstanceInfo } from './study.js';
 
 export interface IntakeResult {
   outcome: 'linked' | 'reconciliation';
@@ -154,7 +154,7 @@ export class Intake {
     if (match.decision !== 'match')
       return this.reconcile(system, actor, instances, demographics, sr, match.decision === 'review' ? 'review' : 'no-match', match.reason);
     return repo.withTransaction(async (tx) => {
-      const linked = await this.link(tx, actor, instances, sr, now, match.reason);
+      const linked = await this.link(tx, actor, instances, sr, now, match.reason, demographics);
       return { outcome: 'linked' as const, studyUid, instances, ...linked };
     });
   }
@@ -170,6 +170,7 @@ export class Intake {
     sr: ServiceRequest,
     now: Date,
     note?: string,
+    source?: DicomPatient,
   ): Promise<{ imagingStudy: string; task: string }> {
     const studyUid = instances[0]!.studyUid;
     const id = studyIdentifier(studyUid);
@@ -190,6 +191,7 @@ export class Intake {
       referrer: sr.requester?.reference?.startsWith('Practitioner/') ? sr.requester.reference : undefined,
       existing,
       note,
+      sourcePatientId: source && sourcePatientIdentifier(source, requesterOrgOf(sr)),
     });
     const written = existing
       ? ((await tx.update('ImagingStudy', existing.id as string, study, { ifMatch: existing.meta?.versionId })).resource as ImagingStudy)

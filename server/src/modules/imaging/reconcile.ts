@@ -10,6 +10,7 @@ import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
 import { organizationChain } from '../../platform/workflow/actor.js';
 import type { CaseScope } from '../reading/access.js';
+import type { DicomPatient } from '../../platform/exchange/dicomweb/dicom.js';
 import type { Intake } from './intake.js';
 import { isImagingRequest } from './request.js';
 import { requesterOrgOf } from '../reading/request.js';
@@ -107,7 +108,15 @@ export async function resolveReconciliation(
     const row = await entryFor(tx, scope, id);
     const { instances } = JSON.parse(row.detail) as { instances: InstanceInfo[] };
     const who = actor.practitionerId ? `Practitioner/${actor.practitionerId}` : `user:${actor.userId}`;
-    const linked = await intake.link(tx, actor, instances, sr, now, `人工核对：由 ${who} 确认属于该居民 (reconciled by hand)`);
+    const linked = await intake.link(
+      tx,
+      actor,
+      instances,
+      sr,
+      now,
+      `人工核对：由 ${who} 确认属于该居民 (reconciled by hand)`,
+      JSON.parse(row.demographics) as DicomPatient,
+    );
     await tx.query(
       `UPDATE imaging_reconciliation SET status = 'resolved', resolved_by = $3, resolved_at = $4, imaging_study = $5, service_request = $6 WHERE tenant = $1 AND id = $2`,
       [tx.tenant, id, who, now.toISOString(), linked.imagingStudy, ref],

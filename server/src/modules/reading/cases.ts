@@ -107,11 +107,14 @@ export async function updateCase(tx: Repository, taskId: string, change: Change)
   ]);
 }
 
-/** Open cases a reader holds (claimed, not yet signed): the roster's limit per reader. */
+/**
+ * Cases a reader holds and still has to report (state claimed, including one returned for correction): the roster's
+ * limit per reader. A reported case waits for the second reader and no longer counts against the first.
+ */
 export async function openClaims(tx: Repository, reader: string): Promise<number> {
   const rows = await tx.query<{ n: string | number }>(
     `SELECT count(*) AS n FROM reading_case c JOIN workflow_task w ON w.tenant = c.tenant AND w.task_id = c.task_id
-      WHERE c.tenant = $1 AND c.claimed_by = $2 AND c.signed_at IS NULL AND NOT w.final`,
+      WHERE c.tenant = $1 AND c.claimed_by = $2 AND w.state = 'claimed'`,
     [tx.tenant, reader],
   );
   return Number(rows[0]?.n ?? 0);
