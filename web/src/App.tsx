@@ -32,6 +32,9 @@ const CriticalValueDetail = lazy(() => import('./pages/critical-values/CriticalV
 const ImagingCases = lazy(() => import('./pages/imaging/ImagingCases'));
 const NewImagingRequest = lazy(() => import('./pages/imaging/NewImagingRequest'));
 const ImagingCase = lazy(() => import('./pages/imaging/ImagingCase'));
+const Consultations = lazy(() => import('./pages/consultation/Consultations'));
+const NewConsultation = lazy(() => import('./pages/consultation/NewConsultation'));
+const ConsultationDetail = lazy(() => import('./pages/consultation/ConsultationDetail'));
 const ChronicDue = lazy(() => import('./pages/chronic/ChronicDue'));
 const ChronicFollowUp = lazy(() => import('./pages/chronic/FollowUpForm'));
 const ChronicIndicators = lazy(() => import('./pages/chronic/ChronicIndicators'));
@@ -80,6 +83,9 @@ export function App() {
               <Route path="/referrals/:id" element={page(<ReferralDetail />)} />
               <Route path="/critical-values" element={page(<CriticalValues />)} />
               <Route path="/critical-values/:taskId" element={page(<CriticalValueDetail />)} />
+              <Route path="/consultation" element={page(<Consultations />)} />
+              <Route path="/consultation/new" element={page(<NewConsultation />)} />
+              <Route path="/consultation/:id" element={page(<ConsultationDetail />)} />
               <Route path="/chronic" element={page(<ChronicDue />)} />
               <Route path="/chronic/follow-up/:patientId" element={page(<ChronicFollowUp />)} />
               <Route path="/chronic/indicators" element={page(<ChronicIndicators />)} />
