@@ -7,6 +7,7 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { useI18n } from '../../i18n';
 import { PatientPicker } from '../../referral/PatientPicker';
 import { catalogue, createRequest } from './api';
+import { RT } from '../../reading/texts';
 import { TX } from './texts';
 
 interface Values {
@@ -39,30 +40,30 @@ export default function NewImagingRequest() {
       ) : null}
       {error ? <ErrorAlert error={error} /> : null}
       <Form<Values> form={form} layout="vertical" initialValues={{ priority: 'routine' }} onFinish={(v) => create.mutate(v)}>
-        <Form.Item name="patient" label={pick(TX.patient)} rules={[{ required: true }]}>
+        <Form.Item name="patient" label={pick(RT.patient)} rules={[{ required: true }]}>
           <PatientPicker id="imaging-patient" />
         </Form.Item>
-        <Form.Item name="item" label={pick(TX.item)} rules={[{ required: true }]}>
+        <Form.Item name="item" label={pick(RT.item)} rules={[{ required: true }]}>
           <Select
             id="imaging-item"
             data-testid="imaging-item"
             options={(cat.data?.items ?? []).map((i) => ({ value: i.code, label: `${lang === 'zh' ? i.name : i.nameEn} (${i.modality})` }))}
           />
         </Form.Item>
-        <Form.Item name="priority" label={pick(TX.priority)}>
+        <Form.Item name="priority" label={pick(RT.priority)}>
           <Select
             options={[
-              { value: 'routine', label: pick(TX.routine) },
-              { value: 'urgent', label: pick(TX.urgent) },
-              { value: 'stat', label: pick(TX.stat) },
+              { value: 'routine', label: pick(RT.routine) },
+              { value: 'urgent', label: pick(RT.urgent) },
+              { value: 'stat', label: pick(RT.stat) },
             ]}
           />
         </Form.Item>
-        <Form.Item name="reason" label={pick(TX.reason)} rules={[{ required: true, min: 2 }]}>
+        <Form.Item name="reason" label={pick(RT.reason)} rules={[{ required: true, min: 2 }]}>
           <Input.TextArea rows={3} data-testid="imaging-reason" />
         </Form.Item>
         <Button type="primary" htmlType="submit" loading={create.isPending} data-testid="imaging-submit">
-          {pick(TX.submit)}
+          {pick(RT.submit)}
         </Button>
       </Form>
     </Card>

@@ -3,33 +3,15 @@
  * statistics, and the upload of DICOM files as STOW-RS to /dicomweb/studies (multipart/related built in the browser).
  */
 import { api, ApiError, authorizedFetch } from '../../api/client';
-import type { WorkItem } from '../../tasks/api';
+import { readingApi, type CaseDetail as ReadingCaseDetail, type Conclusion, type Template } from '../../reading/api';
 
-export interface Text {
-  zh: string;
-  en: string;
-}
+export type { CaseItem, CaseRow, Conclusion, Template, Text } from '../../reading/api';
+
 export interface Item {
   code: string;
   modality: string;
   name: string;
   nameEn: string;
-}
-export interface Template {
-  id: string;
-  items: string[];
-  title: Text;
-  findings: string;
-  impression: string;
-  positive: boolean;
-  conclusionCodes?: string[];
-}
-export interface Conclusion {
-  code: string;
-  system: string;
-  display: string;
-  en: string;
-  critical: boolean;
 }
 export interface Catalogue {
   items: Item[];
@@ -38,53 +20,16 @@ export interface Catalogue {
   recognition: { mark: string };
   archive: 'configured' | 'not-configured';
 }
-export interface CaseRow {
-  task: string;
-  serviceRequest: string;
-  patient: string;
-  item: string | null;
-  modality: string | null;
-  studyUid: string | null;
-  report: string | null;
-  requestedAt: string | null;
-  imagesAt: string | null;
-  signedAt: string | null;
-  positive: boolean | null;
-  critical: boolean;
-  recognised: boolean;
-  claimedBy: string | null;
-  reportedBy: string | null;
-}
-export interface CaseItem extends WorkItem {
-  case: CaseRow;
-}
-/* eslint-disable @typescript-eslint/no-explicit-any -- FHIR resources as the server sends them */
-export interface CaseDetail extends CaseItem {
-  side: 'requester' | 'centre';
-  history: { at: string; display: string; whoDisplay?: string; who?: string; reason?: string }[];
-  serviceRequest?: any;
-  patient?: any;
+export interface CaseDetail extends ReadingCaseDetail {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the ImagingStudy as the server sends it
   imagingStudy?: any;
-  report?: any;
-  reportVersions: any[];
-  templates: Template[];
-  conclusions: Conclusion[];
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export const catalogue = () => api<Catalogue>('/api/imaging/catalogue');
-export const listCases = (view: 'centre' | 'requested', open: boolean) =>
-  api<{ items: CaseItem[] }>(`/api/imaging/cases?view=${view}${open ? '&open=1' : ''}`).then((r) => r.items);
-export const caseDetail = (task: string) => api<CaseDetail>(`/api/imaging/cases/${encodeURIComponent(task)}`);
+const shared = readingApi<CaseDetail>('imaging');
+export const { listCases, caseDetail, act, stats } = shared;
 export const createRequest = (body: { patient: string; item: string; priority: string; reason: string }) =>
   api<{ serviceRequest: { id: string }; task: string }>('/api/imaging/requests', { method: 'POST', body });
-export const act = (task: string, action: string, body: Record<string, unknown> = {}) =>
-  api<CaseDetail>(`/api/imaging/cases/${encodeURIComponent(task)}/${action}`, { method: 'POST', body });
-export const stats = () =>
-  api<{
-    total: { reports: number; positiveRate: number | null; critical: number; turnaroundMinutes: { median: number | null } };
-    qcRejections: number;
-  }>('/api/imaging/stats');
 
 export interface UploadResult {
   outcome: 'linked' | 'reconciliation';
