@@ -192,7 +192,7 @@ export default function ConsultationDetail() {
             title={() => pick(TX.fees)}
             footer={() => `${pick(TX.feesTotal)}：¥${c.feesTotal}`}
             columns={[
-              { title: pick(TX.fees), dataIndex: 'display' },
+              { title: pick(TX.feeItem), dataIndex: 'display' },
               { title: '×', dataIndex: 'quantity' },
               { title: '¥', dataIndex: 'amount' },
               { title: pick(TX.priceVersion), dataIndex: 'priceVersion' },

@@ -56,6 +56,7 @@ export const TX = {
   rate: { zh: '提交评价', en: 'Submit' },
   comment: { zh: '评价意见', en: 'Comment' },
   fees: { zh: '会诊费用', en: 'Fees' },
+  feeItem: { zh: '收费项目', en: 'Item' },
   feesTotal: { zh: '合计', en: 'Total' },
   priceVersion: { zh: '价格版本', en: 'Price version' },
   history: { zh: '处理记录', en: 'History' },

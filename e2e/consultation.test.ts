@@ -1,0 +1,87 @@
+/**
+ * Remote consultation in a real browser against the real server with the demo county: a township doctor requests a
+ * consultation through the form, the county centre accepts it and names its specialist as lead expert, the expert
+ * writes an opinion and the conclusion on the consultation page, and the township doctor sees the conclusion and rates it.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, shot, signIn, type Browser } from './browser.js';
+import { Api, buildWebApp, DEMO_PASSWORD, startServer, type RunningServer } from './server.js';
+
+let server: RunningServer;
+let browser: Browser;
+
+async function newPage(): Promise<Page> {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (e) => console.error('[browser error]', e.message));
+  return page;
+}
+
+beforeAll(async () => {
+  buildWebApp();
+  server = await startServer(200);
+  browser = await launch();
+}, 400_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('remote consultation in Chromium', () => {
+  it('township requests → county accepts with an expert → opinion and conclusion → township sees it and rates it', async () => {
+    const township = await Api.login(server.base, 'township.doctor');
+    const county = await Api.login(server.base, 'county.specialist');
+    const expert = await county.me();
+    const centre = await county.json<{ name: string }>(`/fhir/R4/Organization/${expert.organizationId}`);
+    const found = await township.json('/fhir/R4/Patient?_count=20');
+    const patient = (found.entry ?? [])
+      .map((e: { resource: { id: string; name?: { family?: string; given?: string[] }[] } }) => e.resource)
+      .find((p: { name?: { family?: string; given?: string[] }[] }) => p.name?.[0]?.family && p.name[0].given?.length);
+    const patientName = `${patient.name[0].family}${patient.name[0].given.join('')}`;
+
+    const page = await newPage();
+    await signIn(page, server.base, 'township.doctor', DEMO_PASSWORD);
+    await page.goto(`${server.base}/consultation/new`);
+    await page.locator('#patient').fill(patientName);
+    await page.locator('.ant-select-item-option').first().click();
+    await page.locator('#to').fill(centre.name);
+    // Exactly the hospital, not one of its departments (their names start with the hospital's).
+    await page.locator(`.ant-select-item-option[title="${centre.name}"]`).click();
+    await page.getByTestId('consultation-reason').fill('反复胸闷一周，心电图 ST 段压低，请心内科会诊');
+    await page.getByTestId('consultation-submit').click();
+    await page.waitForURL(/\/consultation\/(?!new)[^/]+$/);
+    const id = page.url().split('/').pop()!;
+    await expect.poll(() => page.getByTestId('consultation-state').textContent(), { timeout: 20_000 }).toContain('待受理');
+
+    // The centre accepts and arranges its specialist as the lead expert, then opens the session.
+    await county.json(`/api/consultation/requests/${id}/accept`, { method: 'POST', body: {} });
+    await county.json(`/api/consultation/requests/${id}/schedule`, {
+      method: 'POST',
+      body: { start: new Date(Date.now() + 3600_000).toISOString(), experts: [`Practitioner/${expert.practitionerId}`] },
+    });
+    await county.json(`/api/consultation/requests/${id}/begin`, { method: 'POST', body: {} });
+
+    const expertPage = await newPage();
+    await signIn(expertPage, server.base, 'county.specialist', DEMO_PASSWORD);
+    await expertPage.goto(`${server.base}/consultation/${id}`);
+    await expertPage.getByTestId('open-360').waitFor();
+    await expertPage.getByTestId('opinion-text').fill('考虑不稳定型心绞痛，建议完善肌钙蛋白、心脏超声');
+    await expertPage.getByTestId('opinion-form-submit').click();
+    await expect.poll(() => expertPage.getByTestId('consultation-opinions').textContent(), { timeout: 20_000 }).toContain('肌钙蛋白');
+    await expertPage.getByTestId('conclusion-text').fill('不稳定型心绞痛可能，建议上转县医院心内科');
+    await expertPage.getByTestId('conclusion-form-submit').click();
+    await expect.poll(() => expertPage.getByTestId('consultation-state').textContent(), { timeout: 20_000 }).toContain('已出结论');
+    await shot(expertPage, 'consultation-conclusion');
+    await expertPage.close();
+
+    await page.reload();
+    await expect.poll(() => page.getByTestId('consultation-conclusion').textContent(), { timeout: 20_000 }).toContain('不稳定型心绞痛');
+    await page.locator('[data-testid=evaluation-rate] li').nth(4).click();
+    await page.getByTestId('evaluation-form-submit').click();
+    await expect.poll(() => page.getByTestId('consultation-state').textContent(), { timeout: 20_000 }).toContain('已评价');
+    await page.getByTestId('consultation-evaluation').waitFor();
+    await shot(page, 'consultation-evaluated');
+    await page.close();
+  });
+});
