@@ -90,6 +90,12 @@ export const MODULES: readonly ModuleInfo[] = [
         icon: 'CarryOutOutlined',
       },
       {
+        path: '/pathology',
+        label: { zh: '病理诊断', en: 'Pathology' },
+        roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin],
+        icon: 'ExperimentOutlined',
+      },
+      {
         path: '/consultation',
         label: { zh: '远程会诊', en: 'Remote consultation' },
         roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin],

@@ -159,7 +159,7 @@ describe('critical-value catalogue', () => {
   });
 
   it('dated versions: the version in force on the result date is used and named (county time, UTC+8)', () => {
-    expect(versions.map((v) => v.version)).toEqual(['2020-01-01', '2026-12-01']);
+    expect(versions.map((v) => v.version)).toEqual(['2020-01-01', '2026-12-01', '2026-12-05']);
     // Potassium 6.4: critical from 2026-12-01 (limit 6.2), not before (limit 6.5).
     const before = judge(obs('2823-3', 6.4, 'mmol/L', '2026-11-30T23:59:00+08:00'));
     expect(before).toMatchObject({ version: '2020-01-01', findings: [] });

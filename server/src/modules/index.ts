@@ -7,6 +7,14 @@ import { criticalValuesModule } from './critical-values/index.js';
 import { referralModule } from './referral/index.js';
 import { chronicModule } from './chronic/index.js';
 import { imagingModule } from './imaging/index.js';
+import { pathologyModule } from './pathology/index.js';
 import { consultationModule } from './consultation/index.js';
 
-export const MODULE_LIST: readonly YiwangModule[] = [criticalValuesModule, referralModule, chronicModule, imagingModule, consultationModule];
+export const MODULE_LIST: readonly YiwangModule[] = [
+  criticalValuesModule,
+  referralModule,
+  chronicModule,
+  imagingModule,
+  pathologyModule,
+  consultationModule,
+];

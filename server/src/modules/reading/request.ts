@@ -4,7 +4,7 @@
  * awaiting-images: the images, tracing or specimen have not arrived yet).
  */
 import type { Organization, ServiceRequest } from '@medplum/fhirtypes';
-import { badRequest } from '../../platform/fhir/outcomes.js';
+import { badRequest, forbidden } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
 import { organizationChain } from '../../platform/workflow/actor.js';
@@ -19,6 +19,78 @@ export const REQUESTER_ORGANIZATION_EXT = 'https://yiwang.cn/fhir/StructureDefin
 export const PRIORITIES = ['routine', 'urgent', 'asap', 'stat'] as const;
 /** Who may request a reading (the county's own doctors request too). */
 export const REQUESTER_ROLES = ['township-doctor', 'village-doctor', 'county-specialist', 'admin'];
+
+export interface CommonRequestInput {
+  patient: string;
+  priority: (typeof PRIORITIES)[number];
+  reason: string;
+  to?: string;
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+
+/** The fields every centre's request shares: resident, priority, clinical information, receiving centre (400 names the field). */
+export function parseCommonRequest(body: unknown): CommonRequestInput & { body: Record<string, unknown> } {
+  const b = (body ?? {}) as Record<string, unknown>;
+  if (typeof b !== 'object' || Array.isArray(b)) throw badRequest('The body must be a JSON object (请求格式错误)');
+  const patient = str(b.patient);
+  if (!patient || !/^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(patient))
+    throw badRequest("'patient' must be 'Patient/<id>' (请选择居民)", 'patient');
+  const priority = (str(b.priority) ?? 'routine') as CommonRequestInput['priority'];
+  if (!PRIORITIES.includes(priority)) throw badRequest("'priority' must be routine, urgent, asap or stat", 'priority');
+  const reason = str(b.reason);
+  if (!reason || reason.length < 2) throw badRequest("'reason' (clinical information, 临床摘要与检查目的) is required", 'reason');
+  if (reason.length > 2000) throw badRequest("'reason' is longer than 2000 characters", 'reason');
+  const to = str(b.to);
+  if (to && !/^Organization\/[A-Za-z0-9\-.]{1,64}$/.test(to)) throw badRequest("'to' must be 'Organization/<id>'", 'to');
+  return { patient, priority, reason, ...(to ? { to } : {}), body: b };
+}
+
+/** The ServiceRequest fields every centre's request shares; the centre adds its category, code and identifiers. */
+export function commonServiceRequest(
+  input: CommonRequestInput,
+  ctx: { requester?: string; requesterOrganization?: string; centre: string; at: string },
+): ServiceRequest {
+  return {
+    resourceType: 'ServiceRequest',
+    ...(ctx.requesterOrganization
+      ? { extension: [{ url: REQUESTER_ORGANIZATION_EXT, valueReference: { reference: ctx.requesterOrganization } }] }
+      : {}),
+    status: 'active',
+    intent: 'order',
+    priority: input.priority,
+    subject: { reference: input.patient },
+    authoredOn: ctx.at,
+    ...(ctx.requester ? { requester: { reference: ctx.requester } } : {}),
+    performer: [{ reference: ctx.centre }],
+    reasonCode: [{ text: input.reason }],
+  };
+}
+
+/**
+ * Checks shared by every centre before a request is written — a requester's role, a resident the caller may see (404
+ * otherwise, as everywhere) — and who asks and who receives.
+ */
+export async function requestParties(
+  repo: Repository,
+  system: Repository,
+  actor: Actor,
+  profile: Pick<CentreProfile, 'centre' | 'name'>,
+  input: CommonRequestInput,
+  now: Date,
+): Promise<{ requester?: string; requesterOrganization?: string; centre: string; at: string }> {
+  if (!actor.roles.some((r) => REQUESTER_ROLES.includes(r)))
+    throw forbidden(`Your role cannot request a ${profile.name.en} reading (您的角色不能开具${profile.name.zh}检查申请)`);
+  await repo.read('Patient', input.patient.slice(8));
+  const requesterOrganization = actor.organizationId ? `Organization/${actor.organizationId}` : undefined;
+  const centre = await receivingCentre(system, profile, requesterOrganization, now, input.to);
+  return {
+    requester: actor.practitionerId ? `Practitioner/${actor.practitionerId}` : undefined,
+    requesterOrganization,
+    centre: `Organization/${centre.id}`,
+    at: now.toISOString(),
+  };
+}
 
 export const requesterOrgOf = (sr: ServiceRequest): string | undefined =>
   sr.extension?.find((e) => e.url === REQUESTER_ORGANIZATION_EXT)?.valueReference?.reference;
