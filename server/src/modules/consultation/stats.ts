@@ -8,7 +8,7 @@ import type { ServiceRequest } from '@medplum/fhirtypes';
 import type { Repository } from '../../platform/fhir/repository.js';
 import { readVisible } from '../../platform/workflow/routes.js';
 import { findTasks, transitionsOf } from '../../platform/workflow/worklist.js';
-import { median, percentile } from '../referral/stats.js';
+import { median, percentile } from '../../platform/statistics.js';
 import { KINDS, kindOf, modeOf, MODES, outputsOf, participantsOf, WORKFLOW } from './model.js';
 import { chargesOf } from './service.js';
 

@@ -2,6 +2,7 @@
  * The shape of the consultation requests' bodies: a 400 OperationOutcome naming the first faulty field (in Chinese and
  * English) before anything is read or written. References are checked against the store in checks.ts.
  */
+import { badField, zonedInstant } from '../../platform/fhir/input.js';
 import { badRequest } from '../../platform/fhir/outcomes.js';
 import { KINDS, MODES, type ConsultationInput, type Kind, type Mode } from './model.js';
 
@@ -25,7 +26,7 @@ export const SHAREABLE = new Set([
 ]);
 const MAX_TEXT = 4000;
 
-export const bad = (field: string, zh: string, en: string) => badRequest(`${en} (${zh})`, field);
+export const bad = badField;
 
 function objectBody(body: unknown): Record<string, unknown> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The body must be a JSON object (请求体应为 JSON 对象)');
@@ -53,19 +54,9 @@ function reference(v: unknown, field: string, type: string, zh: string): string 
 
 /** A date-time with a zone, not in the past (a minute of grace for the clocks of the browser and the server). */
 export function futureInstant(v: unknown, field: string, now: Date): string {
-  if (
-    typeof v !== 'string' ||
-    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) ||
-    Number.isNaN(Date.parse(v))
-  ) {
-    throw bad(
-      field,
-      '时间格式应为 2026-12-05T09:00:00+08:00',
-      `'${field}' must be a date-time with a time zone, e.g. 2026-12-05T09:00:00+08:00`,
-    );
-  }
-  if (Date.parse(v) < now.getTime() - 60_000) throw bad(field, '会诊时间不能早于现在', `'${field}' must not be in the past`);
-  return v;
+  const at = zonedInstant(v, field);
+  if (Date.parse(at) < now.getTime() - 60_000) throw bad(field, '会诊时间不能早于现在', `'${field}' must not be in the past`);
+  return at;
 }
 
 export function parseRequest(body: unknown, now: Date): ConsultationInput {

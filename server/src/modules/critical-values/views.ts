@@ -10,6 +10,7 @@ import { ACK_EXTENSION_URL, alertLink, CRITICAL_VALUE_SYSTEM, escalationLevel, s
 import { STATE_SYSTEM } from '../../platform/workflow/fhir.js';
 import { acknowledgeWithin, type CriticalValueWorkflow } from './policy.js';
 import { durationMs } from '../../platform/clock.js';
+import { median } from '../../platform/statistics.js';
 
 export interface RefView {
   reference: string;
@@ -245,13 +246,6 @@ export interface TimelinessIndicator {
   /** Notified within the notify limit of the result's release (where the release time is known). */
   notifiedWithinLimit: { count: number; known: number; rate: number | null };
   limits: { acknowledgeWithin: string; notifyWithin: string; workflowVersion: string };
-}
-
-export function median(values: number[]): number | null {
-  if (!values.length) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { CaseScope } from './access.js';
 import type { Centre } from './rules.js';
+import { percentile as nearestRank } from '../../platform/statistics.js';
 
 export interface ModalityStats {
   modality: string;
@@ -19,10 +20,10 @@ export interface ModalityStats {
   turnaroundMinutes: { median: number | null; p90: number | null };
 }
 
+/** Nearest-rank percentile of minutes (p from 0 to 1), to one decimal. */
 export function percentile(sorted: number[], p: number): number | null {
-  if (!sorted.length) return null;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return Math.round(sorted[i]! * 10) / 10;
+  const v = nearestRank(sorted, p * 100);
+  return v === null ? null : Math.round(v * 10) / 10;
 }
 
 export async function centreStats(repo: Repository, centre: Centre, scope: CaseScope, from: Date, to: Date) {

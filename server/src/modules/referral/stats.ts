@@ -9,6 +9,7 @@ import type { Repository } from '../../platform/fhir/repository.js';
 import { findTasks, transitionsOf, type TransitionRecord } from '../../platform/workflow/worklist.js';
 import { readVisible } from '../../platform/workflow/routes.js';
 import { REFERRAL_WORKFLOWS, WORKFLOW_OF, type Direction } from './model.js';
+import { median, percentile } from '../../platform/statistics.js';
 
 const DIRECTION_OF_WORKFLOW = Object.fromEntries(Object.entries(WORKFLOW_OF).map(([d, w]) => [w, d])) as Record<string, Direction>;
 const ACCEPT = new Set(['accept', 'confirm']);
@@ -34,20 +35,6 @@ export interface ReferralStats {
   rejectionReasons: { reason: string; count: number }[];
   byReceivingInstitution: ({ institution: string; display?: string } & Figures)[];
   byReferringInstitution: ({ institution: string; display?: string } & Figures)[];
-}
-
-export function median(values: number[]): number | null {
-  if (!values.length) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-/** Nearest-rank percentile: the smallest value with at least p % of the values at or below it. */
-export function percentile(values: number[], p: number): number | null {
-  if (!values.length) return null;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)];
 }
 
 interface Item {

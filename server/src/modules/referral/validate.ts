@@ -4,6 +4,7 @@
  * institution must be an Organization of the right kind (inside the medical community for up/down, outside for an
  * external referral), a department must belong to it, attachments must be the resident's own records.
  */
+import { badField, zonedInstant } from '../../platform/fhir/input.js';
 import type { Organization, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { badRequest, FhirError, forbidden } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
@@ -28,22 +29,8 @@ const ATTACHABLE = new Set([
 ]);
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
-const bad = (field: string, zh: string, en: string) => badRequest(`${en} (${zh})`, field);
-
-function instant(v: unknown, field: string): string {
-  if (
-    typeof v !== 'string' ||
-    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) ||
-    Number.isNaN(Date.parse(v))
-  ) {
-    throw bad(
-      field,
-      '时间格式应为 2026-12-05T09:00:00+08:00',
-      `'${field}' must be a date-time with a time zone, e.g. 2026-12-05T09:00:00+08:00`,
-    );
-  }
-  return v;
-}
+const bad = badField;
+const instant = zonedInstant;
 
 /** The request body as a ReferralInput; throws 400 naming the first faulty field. */
 export function parseReferral(body: unknown): ReferralInput {
