@@ -32,6 +32,10 @@ const CriticalValueDetail = lazy(() => import('./pages/critical-values/CriticalV
 const ImagingCases = lazy(() => import('./pages/imaging/ImagingCases'));
 const NewImagingRequest = lazy(() => import('./pages/imaging/NewImagingRequest'));
 const ImagingCase = lazy(() => import('./pages/imaging/ImagingCase'));
+const PathologyCases = lazy(() => import('./pages/pathology/PathologyCases'));
+const NewPathologyRequest = lazy(() => import('./pages/pathology/NewPathologyRequest'));
+const PathologyCase = lazy(() => import('./pages/pathology/PathologyCase'));
+const PathologyQuality = lazy(() => import('./pages/pathology/Quality'));
 const Consultations = lazy(() => import('./pages/consultation/Consultations'));
 const NewConsultation = lazy(() => import('./pages/consultation/NewConsultation'));
 const ConsultationDetail = lazy(() => import('./pages/consultation/ConsultationDetail'));
@@ -92,6 +96,10 @@ export function App() {
               <Route path="/imaging" element={page(<ImagingCases />)} />
               <Route path="/imaging/new" element={page(<NewImagingRequest />)} />
               <Route path="/imaging/cases/:taskId" element={page(<ImagingCase />)} />
+              <Route path="/pathology" element={page(<PathologyCases />)} />
+              <Route path="/pathology/new" element={page(<NewPathologyRequest />)} />
+              <Route path="/pathology/quality" element={page(<PathologyQuality />)} />
+              <Route path="/pathology/cases/:taskId" element={page(<PathologyCase />)} />
               <Route path="*" element={page(<NotFound />)} />
             </Routes>
           </LiveProvider>
