@@ -61,7 +61,8 @@ describe.each(ENGINES)('critical values over HTTP on %s', (engine) => {
     expect(flags[0].category[0].coding).toContainEqual(expect.objectContaining({ code: 'critical-value' }));
     expect(flags[0].code.coding[0]).toMatchObject({ system: 'urn:yiwang:critical-value-item', code: 'potassium' });
     const ext = Object.fromEntries(flags[0].extension[0].extension.map((e: any) => [e.url, e]));
-    expect(ext.catalogueVersion.valueString).toBe('2026-12-01');
+    // In force today: 2026-12-05 (2026-12-01's limits plus pathology findings).
+    expect(ext.catalogueVersion.valueString).toBe('2026-12-05');
     expect(ext.value.valueQuantity.value).toBe(7.1);
     expect(ext.limit.valueQuantity.value).toBe(6.2);
     expect(ext.direction.valueCode).toBe('high');
@@ -149,7 +150,7 @@ describe.each(ENGINES)('critical values over HTTP on %s', (engine) => {
       value: '7.1 mmol/L',
       limit: '>6.2 mmol/L',
       direction: 'high',
-      catalogueVersion: '2026-12-01',
+      catalogueVersion: '2026-12-05',
       owner: { reference: `Practitioner/${county.doctorA}` },
       responsibleSource: 'service-request',
       institution: `Organization/${county.department}`,
@@ -176,10 +177,11 @@ describe.each(ENGINES)('critical values over HTTP on %s', (engine) => {
     expect(before.catalogue.measurements.find((m: any) => m.id === 'potassium').high).toBe(6.5);
     const now = (await county.doctorAClient.get('/api/critical-values/catalogue')).json();
     expect(now).toMatchObject({
-      catalogue: { version: '2026-12-01' },
+      catalogue: { version: '2026-12-05' },
       workflow: { id: 'critical-value' },
-      versions: ['2020-01-01', '2026-12-01'],
+      versions: ['2020-01-01', '2026-12-01', '2026-12-05'],
     });
+    expect((await county.doctorAClient.get('/api/critical-values/catalogue?date=2026-12-02')).json().catalogue.version).toBe('2026-12-01');
     expect((await county.doctorAClient.get('/api/critical-values/catalogue?date=2019-01-01')).statusCode).toBe(400);
     expect((await admin.get('/api/critical-values', { authorization: '' })).statusCode).toBe(401);
   });
