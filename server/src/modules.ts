@@ -90,6 +90,18 @@ export const MODULES: readonly ModuleInfo[] = [
         icon: 'CarryOutOutlined',
       },
       {
+        path: '/ecg',
+        label: { zh: '心电诊断', en: 'ECG' },
+        roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin],
+        icon: 'HeartOutlined',
+      },
+      {
+        path: '/chest-pain',
+        label: { zh: '胸痛中心', en: 'Chest pain centre' },
+        roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin],
+        icon: 'AlertOutlined',
+      },
+      {
         path: '/pathology',
         label: { zh: '病理诊断', en: 'Pathology' },
         roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin],

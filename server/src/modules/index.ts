@@ -7,6 +7,7 @@ import { criticalValuesModule } from './critical-values/index.js';
 import { referralModule } from './referral/index.js';
 import { chronicModule } from './chronic/index.js';
 import { imagingModule } from './imaging/index.js';
+import { ecgModule } from './ecg/index.js';
 import { pathologyModule } from './pathology/index.js';
 import { consultationModule } from './consultation/index.js';
 
@@ -15,6 +16,7 @@ export const MODULE_LIST: readonly YiwangModule[] = [
   referralModule,
   chronicModule,
   imagingModule,
+  ecgModule,
   pathologyModule,
   consultationModule,
 ];

@@ -15,17 +15,17 @@ import { randomUUID } from 'node:crypto';
 import type { ImagingStudy, Patient, ServiceRequest } from '@medplum/fhirtypes';
 import { dicomPatient, isDicomPart10, type DicomPatient } from '../../platform/exchange/dicomweb/dicom.js';
 import { OrthancError, type OrthancClient } from '../../platform/exchange/dicomweb/orthanc.js';
-import { badRequest, conflict, FhirError, forbidden } from '../../platform/fhir/outcomes.js';
+import { badRequest, conflict, FhirError } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
-import { organizationChain } from '../../platform/workflow/actor.js';
 import { chinaDate } from '../../platform/workflow/definition.js';
 import type { WorkflowEngine } from '../../platform/workflow/engine.js';
 import { caseOfRequest, updateCase, type ReadingCase } from '../reading/cases.js';
 import { catalogueOn, CENTRE, MODALITIES, studyIdentifier } from './model.js';
 import { matchStudy, maskedDemographics } from './match.js';
 import { isImagingRequest, itemCodeOf } from './request.js';
-import { requesterOrgOf, startCase } from '../reading/request.js';
+import { materialArrived, ownActiveRequest, requesterOrgOf, startCase } from '../reading/request.js';
+import { imagingProfile } from './profile.js';
 import { buildImagingStudy, instanceInfo, sourcePatientIdentifier, type InstanceInfo } from './study.js';
 
 export interface IntakeResult {
@@ -114,22 +114,8 @@ export class Intake {
   }
 
   /** The request an upload answers: visible to the caller, an imaging request, active, and the caller's institution's. */
-  private async requestFor(repo: Repository, actor: Actor, ref: string): Promise<ServiceRequest> {
-    const m = /^(?:ServiceRequest\/)?([A-Za-z0-9\-.]{1,64})$/.exec(ref);
-    if (!m) throw badRequest("'request' must be 'ServiceRequest/<id>'", 'request');
-    const sr = (await repo.read('ServiceRequest', m[1]!)) as ServiceRequest;
-    if (!isImagingRequest(sr)) throw badRequest(`ServiceRequest/${sr.id} is not an imaging request (不是影像检查申请)`, 'request');
-    if (sr.status !== 'active')
-      throw conflict(
-        `ServiceRequest/${sr.id} is ${sr.status}; images can only be added to an active request (申请已${sr.status === 'completed' ? '完成' : '关闭'})`,
-      );
-    const org = requesterOrgOf(sr);
-    if (!actor.roles.includes('admin')) {
-      const chain = await organizationChain(repo.db, repo.tenant, actor.organizationId);
-      if (!org || !chain.includes(org))
-        throw forbidden('Only the requesting institution uploads images for its request (只有申请机构可以上传影像)');
-    }
-    return sr;
+  private requestFor(repo: Repository, actor: Actor, ref: string): Promise<ServiceRequest> {
+    return ownActiveRequest(repo, actor, ref, imagingProfile, isImagingRequest);
   }
 
   private async record(
@@ -200,15 +186,7 @@ export class Intake {
     const at = now.toISOString();
     const c = (await caseOfRequest(tx, `ServiceRequest/${sr.id}`)) ?? (await startImagingCase(this.engine, tx, actor, sr, now));
     await updateCase(tx, c.task_id, { study_uid: studyUid, imaging_study: imagingStudy, images_at: at, modality: instances[0]!.modality });
-    const state = (
-      await tx.query<{ state: string }>('SELECT state FROM workflow_task WHERE tenant = $1 AND task_id = $2', [tx.tenant, c.task_id])
-    )[0]?.state;
-    if (state === 'awaiting-images')
-      await this.engine.transition(tx, actor, c.task_id, 'images', { note: `已上传影像 ${instances.length} 幅 (images received)` });
-    else if (state === 'qc-rejected')
-      await this.engine.transition(tx, actor, c.task_id, 'resubmit', { note: '已重新上传影像 (new images uploaded)' });
-    else if (state !== 'requested' && state !== 'claimed')
-      throw conflict(`The case is '${state}'; images can no longer be added (当前状态不能再上传影像)`);
+    await materialArrived(this.engine, tx, actor, c.task_id, { zh: `已上传影像 ${instances.length} 幅`, en: 'images received' });
     return { imagingStudy, task: c.task_id };
   }
 

@@ -44,6 +44,11 @@ export interface CentreProfile {
    * pathology: the specimen and pictures), in the report's transaction.
    */
   completeReport?(tx: Repository, c: ReadingCase, report: DiagnosticReport): Promise<DiagnosticReport>;
+  /**
+   * Called after each version of a report is written, in its transaction (ECG: a STEMI statement opens the chest-pain
+   * centre record at the preliminary report already, as minutes count).
+   */
+  reportWritten?(tx: Repository, c: ReadingCase, report: DiagnosticReport): Promise<void>;
   /** Pictures printed in the report's PDF (pathology photos, the ECG tracing as PNG/JPEG), read in the report's transaction. */
   printedPictures?(tx: Repository, c: ReadingCase, report: DiagnosticReport): Promise<{ title: string; data: Buffer }[]>;
   /** The centre's own parts of the case page (imaging: the study for the viewer). Reads go through the caller's repository. */

@@ -4,7 +4,7 @@
  * awaiting-images: the images, tracing or specimen have not arrived yet).
  */
 import type { Organization, ServiceRequest } from '@medplum/fhirtypes';
-import { badRequest, forbidden } from '../../platform/fhir/outcomes.js';
+import { badRequest, conflict, forbidden } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
 import { organizationChain } from '../../platform/workflow/actor.js';
@@ -178,4 +178,55 @@ export async function startCase(
     images_at: null,
   });
   return (await caseOfRequest(tx, `ServiceRequest/${sr.id}`)) as ReadingCase;
+}
+
+/**
+ * The request an upload answers (images, tracing, specimen): visible to the caller, of this centre, active, and the
+ * caller's institution's (or one above it in the tree); administrators may upload for any.
+ */
+export async function ownActiveRequest(
+  repo: Repository,
+  actor: Actor,
+  ref: string,
+  profile: Pick<CentreProfile, 'name'>,
+  isCentreRequest: (sr: ServiceRequest) => boolean,
+): Promise<ServiceRequest> {
+  const m = /^(?:ServiceRequest\/)?([A-Za-z0-9\-.]{1,64})$/.exec(ref);
+  if (!m) throw badRequest("'request' must be 'ServiceRequest/<id>'", 'request');
+  const sr = (await repo.read('ServiceRequest', m[1]!)) as ServiceRequest;
+  if (!isCentreRequest(sr))
+    throw badRequest(`ServiceRequest/${sr.id} is not a ${profile.name.en} request (不是${profile.name.zh}检查申请)`, 'request');
+  if (sr.status !== 'active')
+    throw conflict(
+      `ServiceRequest/${sr.id} is ${sr.status}; nothing can be added to it (申请已${sr.status === 'completed' ? '完成' : '关闭'})`,
+    );
+  if (!actor.roles.includes('admin')) {
+    const org = requesterOrgOf(sr);
+    const chain = await organizationChain(repo.db, repo.tenant, actor.organizationId);
+    if (!org || !chain.includes(org))
+      throw forbidden(`Only the requesting institution uploads for its request (只有申请机构可以上传${profile.name.zh}检查资料)`);
+  }
+  return sr;
+}
+
+/**
+ * The case moves on when its material arrives (images, tracing, specimen), in the caller's transaction: the first
+ * upload makes 'images' (to the worklist), a new upload after a QC rejection 'resubmit'; more material while the case
+ * waits to be read or is being read is added without a transition; after the report, nothing can be added.
+ */
+export async function materialArrived(
+  engine: WorkflowEngine,
+  tx: Repository,
+  actor: Actor,
+  taskId: string,
+  note: { zh: string; en: string },
+): Promise<void> {
+  const state = (
+    await tx.query<{ state: string }>('SELECT state FROM workflow_task WHERE tenant = $1 AND task_id = $2', [tx.tenant, taskId])
+  )[0]?.state;
+  if (state === 'awaiting-images') await engine.transition(tx, actor, taskId, 'images', { note: `${note.zh} (${note.en})` });
+  else if (state === 'qc-rejected')
+    await engine.transition(tx, actor, taskId, 'resubmit', { note: `重新上传：${note.zh} (again: ${note.en})` });
+  else if (state !== 'requested' && state !== 'claimed')
+    throw conflict(`The case is '${state}'; nothing can be added any more (当前状态不能再上传)`);
 }

@@ -252,10 +252,12 @@ export class ReadingService {
     );
     if (this.profile.completeReport) report = await this.profile.completeReport(tx, c, report);
     report = await this.printed(tx, c, report, practitioners);
-    if (existing)
-      return (await tx.update('DiagnosticReport', existing.id as string, report, { ifMatch: existing.meta?.versionId }))
-        .resource as DiagnosticReport;
-    return (await tx.create(report)).resource as DiagnosticReport;
+    const written = existing
+      ? ((await tx.update('DiagnosticReport', existing.id as string, report, { ifMatch: existing.meta?.versionId }))
+          .resource as DiagnosticReport)
+      : ((await tx.create(report)).resource as DiagnosticReport);
+    if (this.profile.reportWritten) await this.profile.reportWritten(tx, c, written);
+    return written;
   }
 
   /** The PDF of this version (names read through the writer's own repository: what they may see is what prints). */

@@ -1,0 +1,129 @@
+/**
+ * The ECG centre as a reading centre (modules/reading/profile.ts): report category EC, the dated statements and
+ * templates, the tracing and its measurements as the report's results (finalised when the report is signed, so the
+ * critical-value catalogue then judges a QTc), SNOMED CT next to the Yiwang code of each statement, the chest-pain
+ * record opened by a STEMI statement, and the tracing for the case page's drawing.
+ */
+import type { CodeableConcept, DiagnosticReport, DocumentReference, EpisodeOfCare, Observation, ServiceRequest } from '@medplum/fhirtypes';
+import type { Repository } from '../../platform/fhir/repository.js';
+import type { Notifier } from '../../platform/notify/notifier.js';
+import { nameOf, readRef } from '../../platform/fhir/lookup.js';
+import type { ReadingCase } from '../reading/cases.js';
+import { readOptional } from '../reading/fhir.js';
+import { CRITICAL_FINDING_SYSTEM, type CentreProfile } from '../reading/profile.js';
+import { leadsOf } from './fhir.js';
+import { ecgIdentity } from './identity.js';
+import { catalogueOn, MEASUREMENTS, SYSTEMS, type MeasurementKey } from './model.js';
+import { openRecord, recordView, type RecordRow } from './chest-pain/record.js';
+import { closeFromTask } from './chest-pain/close.js';
+import { latestTracing } from './tracings.js';
+
+const STEMI = `${CRITICAL_FINDING_SYSTEM}|stemi`;
+const hasStemi = (r: DiagnosticReport) => (r.conclusionCode ?? []).some((c) => c.coding?.some((x) => `${x.system}|${x.code}` === STEMI));
+const iso = (v: string | Date | null | undefined) => (v ? new Date(v).toISOString() : undefined);
+
+/** Each statement's SNOMED CT concept next to its Yiwang code (computed again from the codes on every version). */
+function withSnomed(conclusions: CodeableConcept[], at: Date): CodeableConcept[] {
+  const statements = catalogueOn(at).statements;
+  // A report signed unchanged comes back with its codings flattened (reading/service.ts reportInputOf): the SNOMED
+  // ones alone are dropped here and put back next to their statement.
+  return conclusions.flatMap((cc) => {
+    const own = cc.coding?.filter((x) => x.system !== SYSTEMS.snomed) ?? [];
+    if (!own.length) return [];
+    const s = statements.find((st) => own.some((x) => x.system === st.system && x.code === st.code));
+    return [s?.snomed ? { ...cc, coding: [...own, { system: SYSTEMS.snomed, code: s.snomed, display: s.en }] } : { ...cc, coding: own }];
+  });
+}
+
+export function makeEcgProfile(notifier: Notifier, now: () => Date): CentreProfile {
+  return {
+    ...ecgIdentity,
+    catalogue(at) {
+      const c = catalogueOn(at);
+      return { version: c.version, templates: c.templates, conclusions: c.statements };
+    },
+
+    async completeReport(tx, c, report) {
+      const tracing = await latestTracing(tx, c.task_id);
+      const out: DiagnosticReport = { ...report, conclusionCode: withSnomed(report.conclusionCode ?? [], now()) };
+      if (!tracing) return out;
+      const measurements = Object.values(tracing.measurements);
+      // Signed: the measurements become final with the report (the critical-value loop judges them then).
+      if (report.status === 'final' || report.status === 'amended') {
+        for (const ref of measurements) {
+          const m = (await tx.read('Observation', ref.split('/')[1]!)) as Observation;
+          if (m.status === 'preliminary')
+            await tx.update(
+              'Observation',
+              m.id as string,
+              { ...m, status: 'final', issued: report.issued },
+              { ifMatch: m.meta?.versionId },
+            );
+        }
+      }
+      return {
+        ...out,
+        effectiveDateTime: iso(tracing.acquired_at) ?? iso(tracing.uploaded_at)!,
+        result: [tracing.observation, ...measurements].map((reference) => ({ reference })),
+      };
+    },
+
+    async reportWritten(tx, c, report) {
+      if (!hasStemi(report)) {
+        if (report.status === 'final' || report.status === 'amended') await closeFromTask(tx, c.task_id, now());
+        return;
+      }
+      const sr = (await tx.read('ServiceRequest', c.service_request.split('/')[1]!)) as ServiceRequest;
+      const tracing = await latestTracing(tx, c.task_id);
+      const patient = await readRef(tx, c.patient);
+      await openRecord(tx, notifier, {
+        patient: c.patient,
+        task: c.task_id,
+        report: `DiagnosticReport/${report.id}`,
+        requesterOrg: c.requester_org,
+        ...(sr.requester?.reference ? { requester: sr.requester.reference } : {}),
+        ecgCentre: c.owner_org,
+        at: now().toISOString(),
+        known: {
+          ...(tracing?.acquired_at ? { 'first-ecg': iso(tracing.acquired_at)! } : {}),
+          ...(tracing ? { 'ecg-transmitted': iso(tracing.uploaded_at)! } : {}),
+          'ecg-diagnosed': report.issued ?? now().toISOString(),
+        },
+        ...(patient ? { patientName: nameOf(patient) } : {}),
+      });
+    },
+
+    async caseDetail(repo: Repository, c: ReadingCase) {
+      const tracing = await latestTracing(repo, c.task_id);
+      const obs = await readOptional<Observation>(repo, tracing?.observation);
+      const values: Partial<Record<MeasurementKey, number>> = {};
+      for (const [key, ref] of Object.entries(tracing?.measurements ?? {})) {
+        const m = await readOptional<Observation>(repo, ref);
+        if (typeof m?.valueQuantity?.value === 'number') values[key as MeasurementKey] = m.valueQuantity.value;
+      }
+      const rows = await repo.query<RecordRow>(
+        'SELECT * FROM chest_pain_record WHERE tenant = $1 AND task_id = $2 ORDER BY opened_at DESC LIMIT 1',
+        [repo.tenant, c.task_id],
+      );
+      const episode = await readOptional<EpisodeOfCare>(repo, rows[0] ? `EpisodeOfCare/${rows[0].id}` : undefined);
+      const original = await readOptional<DocumentReference>(repo, tracing?.document_reference);
+      return {
+        tracing:
+          obs && tracing
+            ? {
+                observation: tracing.observation,
+                format: tracing.format,
+                sampleRate: tracing.sample_rate,
+                seconds: tracing.seconds,
+                acquiredAt: iso(tracing.acquired_at) ?? null,
+                leads: leadsOf(obs),
+              }
+            : null,
+        measurements: values,
+        measurementItems: MEASUREMENTS,
+        original: original ? { documentReference: `DocumentReference/${original.id}`, attachment: original.content[0]?.attachment } : null,
+        chestPain: episode ? recordView(episode, rows[0], now()) : null,
+      };
+    },
+  };
+}
