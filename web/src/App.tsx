@@ -32,6 +32,10 @@ const CriticalValueDetail = lazy(() => import('./pages/critical-values/CriticalV
 const ImagingCases = lazy(() => import('./pages/imaging/ImagingCases'));
 const NewImagingRequest = lazy(() => import('./pages/imaging/NewImagingRequest'));
 const ImagingCase = lazy(() => import('./pages/imaging/ImagingCase'));
+const EcgCases = lazy(() => import('./pages/ecg/EcgCases'));
+const NewEcgRequest = lazy(() => import('./pages/ecg/NewEcgRequest'));
+const EcgCase = lazy(() => import('./pages/ecg/EcgCase'));
+const ChestPain = lazy(() => import('./pages/chest-pain/ChestPain'));
 const PathologyCases = lazy(() => import('./pages/pathology/PathologyCases'));
 const NewPathologyRequest = lazy(() => import('./pages/pathology/NewPathologyRequest'));
 const PathologyCase = lazy(() => import('./pages/pathology/PathologyCase'));
@@ -96,6 +100,11 @@ export function App() {
               <Route path="/imaging" element={page(<ImagingCases />)} />
               <Route path="/imaging/new" element={page(<NewImagingRequest />)} />
               <Route path="/imaging/cases/:taskId" element={page(<ImagingCase />)} />
+              <Route path="/ecg" element={page(<EcgCases />)} />
+              <Route path="/ecg/new" element={page(<NewEcgRequest />)} />
+              <Route path="/ecg/cases/:taskId" element={page(<EcgCase />)} />
+              <Route path="/chest-pain" element={page(<ChestPain />)} />
+              <Route path="/chest-pain/:id" element={page(<ChestPain />)} />
               <Route path="/pathology" element={page(<PathologyCases />)} />
               <Route path="/pathology/new" element={page(<NewPathologyRequest />)} />
               <Route path="/pathology/quality" element={page(<PathologyQuality />)} />
