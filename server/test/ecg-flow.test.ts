@@ -317,6 +317,11 @@ describe.each(ENGINES)('ECG centre on %s', (engine) => {
     expect(
       (await u.other.get('/api/ecg/cases?view=requested')).json().items.map((i: { case: { task: string } }) => i.case.task),
     ).not.toContain(task);
+    // The last transition: the requester cancels a request still waiting, with a reason; nothing can be added after.
+    const waiting = await request();
+    expect((await act(u.township, waiting.task, 'cancel')).statusCode).toBe(400);
+    expect((await act(u.township, waiting.task, 'cancel', { reason: '患者已转上级医院' })).json().state.code).toBe('cancelled');
+    expect((await upload(u.township, waiting.serviceRequest.id, jsonTracing(), 'application/json')).statusCode).toBe(409);
   });
 
   it('bad input: wrong lead count, a CT image, garbage, sample rate, another patient, not the requester — 400/403 naming it, nothing written', async () => {
