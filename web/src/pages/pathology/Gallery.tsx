@@ -9,7 +9,7 @@ import { useI18n } from '../../i18n';
 import { pictureUrl, type PictureView } from './api';
 import { PT } from './texts';
 
-function Picture({ p }: { p: PictureView }) {
+function Picture({ p, testId }: { p: PictureView; testId: string }) {
   const [src, setSrc] = useState<string>();
   useEffect(() => {
     const ctrl = new AbortController();
@@ -23,7 +23,28 @@ function Picture({ p }: { p: PictureView }) {
       if (url) URL.revokeObjectURL(url);
     };
   }, [p.url]);
-  return <Image src={src} alt={p.title} width={180} height={140} style={{ objectFit: 'cover' }} />;
+  return <Image src={src} alt={p.title} width={180} height={140} style={{ objectFit: 'cover' }} data-testid={testId} />;
+}
+
+/** The pictures the signed (or preliminary) report carries (DiagnosticReport.media), as the requester reads them. */
+/* eslint-disable-next-line @typescript-eslint/no-explicit-any -- a DiagnosticReport as sent */
+export function ReportPictures({ report, pictures }: { report: any; pictures: PictureView[] }) {
+  const { pick } = useI18n();
+  const chosen = ((report?.media ?? []) as { link?: { reference?: string } }[])
+    .map((m) => pictures.find((p) => m.link?.reference === `Media/${p.id}`))
+    .filter((p): p is PictureView => !!p);
+  if (!chosen.length) return null;
+  return (
+    <Card title={pick(PT.reportPictures)} size="small" data-testid="report-pictures">
+      <Space wrap>
+        {chosen.map((p) => (
+          <Card key={p.id} size="small" style={{ width: 200 }} cover={<Picture p={p} testId="report-picture" />}>
+            <Card.Meta title={p.title} description={pick(PT[p.kind])} />
+          </Card>
+        ))}
+      </Space>
+    </Card>
+  );
 }
 
 const base64Of = (file: File) =>
@@ -45,7 +66,7 @@ export function Gallery({ pictures, canEdit, busy, onStep }: GalleryProps) {
   const { pick } = useI18n();
   const [kind, setKind] = useState<'gross' | 'micro'>('micro');
   return (
-    <Space direction="vertical" style={{ width: '100%' }}>
+    <Space direction="vertical" style={{ width: '100%' }} data-testid="pathology-gallery">
       {canEdit ? (
         <Space>
           <Select
@@ -74,7 +95,7 @@ export function Gallery({ pictures, canEdit, busy, onStep }: GalleryProps) {
       {pictures.length ? (
         <Space wrap>
           {pictures.map((p) => (
-            <Card key={p.id} size="small" style={{ width: 200 }} cover={<Picture p={p} />}>
+            <Card key={p.id} size="small" style={{ width: 200 }} cover={<Picture p={p} testId="pathology-picture" />}>
               <Card.Meta title={p.title} description={pick(PT[p.kind])} />
               <Checkbox
                 checked={p.inReport}

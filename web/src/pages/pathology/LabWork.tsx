@@ -36,13 +36,13 @@ export function LabWork({ specimens, catalogue, busy, onStep }: LabWorkProps) {
         }}
       >
         <Form.Item name="specimen" label={pick(PT.grossing)} rules={[{ required: true }]}>
-          <Select style={{ width: 110 }} options={received.map((s) => ({ value: s.id, label: s.label }))} />
+          <Select id="grossing-specimen" style={{ width: 110 }} options={received.map((s) => ({ value: s.id, label: s.label }))} />
         </Form.Item>
         <Form.Item name="description" rules={[{ required: true }]}>
-          <Input.TextArea placeholder={pick(PT.grossDescription)} autoSize style={{ width: 320 }} />
+          <Input.TextArea placeholder={pick(PT.grossDescription)} autoSize style={{ width: 320 }} data-testid="grossing-description" />
         </Form.Item>
         <Form.Item name="blocks" rules={[{ required: true }]}>
-          <Input placeholder={pick(PT.blocks)} style={{ width: 220 }} />
+          <Input placeholder={pick(PT.blocks)} style={{ width: 220 }} data-testid="grossing-blocks" />
         </Form.Item>
         <Button htmlType="submit" loading={busy} data-testid="pathology-grossing">
           {pick(PT.saveGrossing)}
@@ -57,10 +57,16 @@ export function LabWork({ specimens, catalogue, busy, onStep }: LabWorkProps) {
         }}
       >
         <Form.Item name="block" label={pick(PT.slides)} rules={[{ required: true }]}>
-          <Select style={{ width: 110 }} placeholder={pick(PT.block)} options={blocks.map((s) => ({ value: s.id, label: s.label }))} />
+          <Select
+            id="slide-block"
+            style={{ width: 110 }}
+            placeholder={pick(PT.block)}
+            options={blocks.map((s) => ({ value: s.id, label: s.label }))}
+          />
         </Form.Item>
         <Form.Item name="stain" rules={[{ required: true }]}>
           <Select
+            id="slide-stain"
             style={{ width: 160 }}
             placeholder={pick(PT.stain)}
             options={(catalogue?.stains ?? []).map((s) => ({ value: s.code, label: pick({ zh: s.display, en: s.en }) }))}
@@ -72,7 +78,7 @@ export function LabWork({ specimens, catalogue, busy, onStep }: LabWorkProps) {
           </Form.Item>
         ) : null}
         <Form.Item name="label" rules={[{ required: true }]}>
-          <Input placeholder={pick(PT.label)} style={{ width: 110 }} />
+          <Input placeholder={pick(PT.label)} style={{ width: 110 }} data-testid="slide-label" />
         </Form.Item>
         <Button htmlType="submit" loading={busy} data-testid="pathology-slide">
           {pick(PT.addSlide)}

@@ -10,14 +10,13 @@ import { useNavigate, useParams } from 'react-router-dom';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useI18n } from '../../i18n';
 import { CaseActions } from '../../reading/CaseActions';
-import { CaseHistory } from '../../reading/CaseHistory';
 import { ReportEditor } from '../../reading/ReportEditor';
 import { ReportPanel } from '../../reading/ReportPanel';
-import { RequestFacts } from '../../reading/RequestFacts';
 import { RT } from '../../reading/texts';
 import { useReadingCase } from '../../reading/useReadingCase';
 import { catalogue, labStep, type CaseDetail } from './api';
-import { Gallery } from './Gallery';
+import { PathologyFacts, PathologyHistory } from './CaseFacts';
+import { Gallery, ReportPictures } from './Gallery';
 import { LabWork } from './LabWork';
 import { Specimens } from './Specimens';
 import { PT } from './texts';
@@ -49,6 +48,7 @@ export default function PathologyCase() {
   return (
     <Space direction="vertical" style={{ width: '100%' }} size="middle">
       <Card
+        data-testid="pathology-case-header"
         title={
           <Space wrap>
             {pick(PT.title)}
@@ -66,19 +66,25 @@ export default function PathologyCase() {
               </Button>
             ) : null}
             {d.side === 'requester' && state === 'qc-rejected' ? (
-              <Button onClick={() => navigate(`/pathology/new?resubmit=${taskId}&item=${d.case.item ?? ''}`)}>{pick(PT.resubmit)}</Button>
+              <Button
+                onClick={() => navigate(`/pathology/new?resubmit=${taskId}&item=${d.case.item ?? ''}`)}
+                data-testid="pathology-resubmit"
+              >
+                {pick(PT.resubmit)}
+              </Button>
             ) : null}
             <CaseActions
               actions={d.allowedActions.filter((a) => !OWN.has(a.action))}
               busy={run.isPending}
               onAct={(action, body) => run.mutate({ action, body })}
+              label={(a) => (PT.actions[a.action] ? pick(PT.actions[a.action]) : undefined)}
             />
           </Space>
         }
       >
         {error ? <ErrorAlert error={error} /> : null}
         {stepError ? <ErrorAlert error={stepError} /> : null}
-        <RequestFacts d={d} />
+        <PathologyFacts d={d} />
       </Card>
       <Card title={pick(PT.specimens)} size="small">
         <Specimens
@@ -95,9 +101,11 @@ export default function PathologyCase() {
           <LabWork specimens={d.specimens} catalogue={cat.data} busy={step.isPending} onStep={onStep} />
         </Card>
       ) : null}
-      <Card title={pick(PT.pictures)} size="small">
-        <Gallery pictures={d.pictures} canEdit={can.write} busy={step.isPending} onStep={onStep} />
-      </Card>
+      {centre ? (
+        <Card title={pick(PT.pictures)} size="small">
+          <Gallery pictures={d.pictures} canEdit={can.write} busy={step.isPending} onStep={onStep} />
+        </Card>
+      ) : null}
       {can.write || amending ? (
         <Card title={pick(amending ? RT.amend : RT.report)} size="small">
           {d.reportBlocker && !amending ? (
@@ -121,7 +129,8 @@ export default function PathologyCase() {
         onAmend={() => startAmend()}
         testId="pathology-report"
       />
-      <CaseHistory history={d.history} />
+      <ReportPictures report={d.report} pictures={d.pictures} />
+      <PathologyHistory history={d.history} />
     </Space>
   );
 }

@@ -24,6 +24,11 @@ export function Specimens({ specimens, catalogue, canReceive, canReject, busy, o
   const [reason, setReason] = useState<string>();
   const [note, setNote] = useState('');
   const limit = catalogue?.coldIschaemiaLimitMinutes ?? 60;
+  // The catalogue's name of the reason; until it has loaded, the name the Specimen carries.
+  const reasonOf = (r: SpecimenView) =>
+    catalogue
+      ? nameOf(catalogue.rejectionReasons, r.rejectReason, pick)
+      : (r.resource?.condition?.flatMap((c) => c.coding ?? []).find((c) => c.code === r.rejectReason)?.display ?? r.rejectReason);
   const selectable = specimens.filter((s) => s.kind === 'specimen' && s.status !== 'rejected').map((s) => s.id);
   return (
     <>
@@ -38,7 +43,7 @@ export function Specimens({ specimens, catalogue, canReceive, canReject, busy, o
             ? {
                 selectedRowKeys: selected,
                 onChange: (k) => setSelected(k as string[]),
-                getCheckboxProps: (r) => ({ disabled: !selectable.includes(r.id) }),
+                getCheckboxProps: (r) => ({ disabled: !selectable.includes(r.id), 'data-testid': `select-specimen-${r.label}` }),
               }
             : undefined
         }
@@ -65,9 +70,9 @@ export function Specimens({ specimens, catalogue, canReceive, canReject, busy, o
             title: pick(PT.status),
             dataIndex: 'status',
             render: (v: SpecimenView['status'], r) => (
-              <Space>
+              <Space data-testid={`specimen-status-${r.label}`}>
                 <Tag color={v === 'rejected' ? 'red' : v === 'received' ? 'green' : undefined}>{pick(PT.specimenStatus[v])}</Tag>
-                {r.rejectReason ? nameOf(catalogue?.rejectionReasons, r.rejectReason, pick) : null}
+                {r.rejectReason ? reasonOf(r) : null}
               </Space>
             ),
           },
@@ -81,7 +86,10 @@ export function Specimens({ specimens, catalogue, canReceive, canReject, busy, o
               disabled={!selected.length}
               loading={busy}
               data-testid="pathology-receive"
-              onClick={() => onStep('receive', { specimens: selected.map((id) => ({ id })) })}
+              onClick={() => {
+                onStep('receive', { specimens: selected.map((id) => ({ id })) });
+                setSelected([]);
+              }}
             >
               {pick(PT.receive)}
             </Button>
@@ -102,9 +110,10 @@ export function Specimens({ specimens, catalogue, canReceive, canReject, busy, o
                 disabled={!reason}
                 loading={busy}
                 data-testid="pathology-reject"
-                onClick={() =>
-                  onStep('qc-reject', { reason, ...(note ? { note } : {}), ...(selected.length ? { specimens: selected } : {}) })
-                }
+                onClick={() => {
+                  onStep('qc-reject', { reason, ...(note ? { note } : {}), ...(selected.length ? { specimens: selected } : {}) });
+                  setSelected([]);
+                }}
               >
                 {pick(PT.reject)}
               </Button>

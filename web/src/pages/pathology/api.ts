@@ -28,6 +28,12 @@ export interface SpecimenView {
   overLimit: boolean;
   rejectReason: string | null;
   grossedAt: string | null;
+  /** The Specimen as the caller may read it (site, pieces, fixation). */
+  resource?: {
+    collection?: { bodySite?: { text?: string }; quantity?: { value?: number } };
+    processing?: { procedure?: { coding?: { code?: string }[] } }[];
+    condition?: { text?: string; coding?: { system?: string; code?: string; display?: string }[] }[];
+  };
 }
 export interface PictureView {
   id: string;

@@ -40,6 +40,7 @@ export const PT = {
   gross: { zh: '大体照片', en: 'Gross photograph' },
   micro: { zh: '镜下照片', en: 'Photomicrograph' },
   inReport: { zh: '入报告', en: 'In the report' },
+  reportPictures: { zh: '报告附图', en: 'Pictures in the report' },
   blocker: { zh: '尚不能出报告', en: 'The report must wait' },
   arrived: { zh: '到达标本数', en: 'Specimens arrived' },
   rejected: { zh: '拒收', en: 'Rejected' },
@@ -58,6 +59,20 @@ export const PT = {
     rejected: { zh: '已拒收', en: 'Rejected' },
     made: { zh: '已制作', en: 'Made' },
   },
+  /** The steps of the shared reading workflow in a case's history and buttons, as a pathology centre says them. */
+  actions: {
+    start: { zh: '开具病理检查申请', en: 'Pathology request written' },
+    images: { zh: '标本送检', en: 'Specimens sent' },
+    claim: { zh: '领取诊断', en: 'Claimed' },
+    release: { zh: '退回待诊断', en: 'Released' },
+    'qc-reject': { zh: '标本拒收', en: 'Specimens rejected' },
+    resubmit: { zh: '重新送检', en: 'New specimens sent' },
+    report: { zh: '提交初步报告', en: 'Preliminary report' },
+    return: { zh: '退回修改', en: 'Returned for correction' },
+    sign: { zh: '审核签发', en: 'Signed' },
+    amend: { zh: '修订报告', en: 'Report amended' },
+    cancel: { zh: '撤销申请', en: 'Request cancelled' },
+  } as Record<string, { zh: string; en: string }>,
   /** The states of the shared reading workflow, as a pathology centre says them. */
   states: {
     'awaiting-images': { zh: '待送检标本', en: 'Specimen not sent yet' },
