@@ -1,0 +1,317 @@
+/**
+ * The pathology centre in a real browser against the real server (demo county): a township doctor requests a biopsy
+ * examination through the form with one specimen (type, site, removal and fixation times) and sends it (标本送检); a
+ * pathologist of the county pathology department (created through the admin API) receives the specimen (its
+ * cold-ischaemia time shown), claims the case, records grossing and a slide, uploads a photomicrograph (a PNG made
+ * here) and writes the report from a template; a second pathologist signs; the township doctor sees the signed report
+ * with its HR mark and the picture. Then a second case is rejected with a standard reason, which the township sees;
+ * and the township's request form and case page fit a 375-px phone.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { horizontalOverflow, launch, shot, signIn, type Browser } from './browser.js';
+import { Api, buildWebApp, DEMO_PASSWORD, startServer, type RunningServer } from './server.js';
+
+let server: RunningServer;
+let browser: Browser;
+let township: Api;
+let dir: string;
+let pngPath: string;
+let patient: { id: string; name: string };
+const suffix = Date.now() % 100000;
+const readers = [`pathologist.a.${suffix}`, `pathologist.b.${suffix}`];
+
+/** An 8×8 RGB PNG (a pink-and-purple check, like an H&E stain): signature, IHDR, IDAT, IEND. */
+function tinyPng(): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(8, 0);
+  ihdr.writeUInt32BE(8, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8 bits, truecolour, deflate, no filter method variants, no interlace
+  const rows: number[] = [];
+  for (let y = 0; y < 8; y++) {
+    rows.push(0); // filter: none
+    for (let x = 0; x < 8; x++) rows.push(...((x + y) % 2 ? [230, 130, 190] : [120, 60, 160]));
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.from(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** `minutes` ago as the value of an <input type="datetime-local"> (the browser runs in this process's zone). */
+function localInput(minutesAgo: number): string {
+  const d = new Date(Date.now() - minutesAgo * 60_000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+async function newPage(): Promise<Page> {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (e) => console.error('[browser error]', e.message));
+  return page;
+}
+
+/** Chooses an option of an Ant Design select (opened by clicking its input). */
+async function choose(page: Page, selector: string, option: string): Promise<void> {
+  await page.locator(selector).click();
+  await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: option }).first().click();
+}
+
+/** Whether the case page header (title, state, buttons) lies within the viewport, none of it cut off. */
+const headerFits = (page: Page) =>
+  page.getByTestId('pathology-case-header').evaluate((el) =>
+    Array.from(el.querySelectorAll('.ant-card-head-title, .ant-card-extra, [data-testid=case-state], button')).every((e) => {
+      const r = e.getBoundingClientRect();
+      return r.left >= 0 && r.right <= window.innerWidth && (e as HTMLElement).scrollWidth <= Math.ceil(r.width) + 1;
+    }),
+  );
+
+const stateOf = (page: Page) => page.getByTestId('case-state').textContent();
+
+beforeAll(async () => {
+  buildWebApp();
+  server = await startServer(200);
+  const admin = await Api.login(server.base, 'admin');
+  browser = await launch();
+  dir = mkdtempSync(join(tmpdir(), 'yiwang-e2e-pathology-'));
+  pngPath = join(dir, 'he-x200.png');
+  writeFileSync(pngPath, tinyPng());
+  // The county pathology department (a centre under the hospital that also carries the role): two pathologists.
+  const centres = await admin.json('/fhir/R4/Organization?type=urn:yiwang:centre-role|pathology&_count=50');
+  const orgs = (centres.entry ?? []).map((e: { resource: { id: string; partOf?: { reference?: string } } }) => e.resource);
+  const ids = new Set(orgs.map((o: { id: string }) => `Organization/${o.id}`));
+  const dept = orgs.find((o: { partOf?: { reference?: string } }) => ids.has(o.partOf?.reference ?? '')) ?? orgs[0];
+  for (const [i, username] of readers.entries()) {
+    const practitioner = await admin.json('/fhir/R4/Practitioner', {
+      method: 'POST',
+      body: { resourceType: 'Practitioner', name: [{ text: i ? '病理医生乙' : '病理医生甲', family: '病', given: [i ? '乙' : '甲'] }] },
+    });
+    await admin.json('/admin/users', {
+      method: 'POST',
+      body: {
+        username,
+        password: DEMO_PASSWORD,
+        roles: ['county-specialist'],
+        organizationId: dept.id,
+        practitionerId: practitioner.id,
+        displayName: username,
+      },
+    });
+  }
+  township = await Api.login(server.base, 'township.doctor');
+  const found = await township.json('/fhir/R4/Patient?_count=20');
+  const p = (found.entry ?? [])
+    .map((e: { resource: { id: string; name?: { family?: string; given?: string[] }[] } }) => e.resource)
+    .find((r: { name?: { family?: string; given?: string[] }[] }) => r.name?.[0]?.family && r.name[0].given?.length);
+  patient = { id: p.id, name: `${p.name[0].family}${p.name[0].given.join('')}` };
+}, 400_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('pathology centre in the browser', () => {
+  let caseUrl = '';
+
+  it('a township doctor requests a biopsy examination with its specimen and sends it', async () => {
+    const page = await newPage();
+    await signIn(page, server.base, 'township.doctor', DEMO_PASSWORD);
+    await page.goto(`${server.base}/pathology/new`);
+    await page.locator('#pathology-patient').fill(patient.name);
+    await page.locator('.ant-select-item-option').first().click();
+    await choose(page, '#pathology-item', '活检小标本病理诊断');
+    await page.getByTestId('pathology-site').fill('胃镜活检：胃窦');
+    await page.getByTestId('pathology-reason').fill('上腹痛两月，胃镜见胃窦黏膜粗糙，取活检');
+    await choose(page, '#specimen-0-type', '活检组织');
+    await page.getByTestId('specimen-0-site').fill('胃窦');
+    // Removed three hours ago, fixed 40 minutes later (within the 60-minute limit).
+    await page.getByTestId('specimen-0-collected').fill(localInput(180));
+    await page.getByTestId('specimen-0-fixed').fill(localInput(140));
+    await choose(page, '#specimen-0-fixative', '10%中性缓冲福尔马林');
+    await shot(page, 'pathology-request');
+    await page.getByTestId('pathology-submit').click();
+    await page.waitForURL(/\/pathology\/cases\//);
+    caseUrl = page.url();
+    await expect.poll(() => stateOf(page), { timeout: 20_000 }).toContain('待送检标本');
+    await page.getByTestId('pathology-send').click();
+    await expect.poll(() => stateOf(page), { timeout: 20_000 }).toContain('已送检');
+    expect(await page.getByTestId('specimen-status-A').textContent()).toContain('已送检');
+    await page.close();
+  });
+
+  it('a pathologist receives, claims, grosses, cuts a slide, photographs and reports; a second one signs', async () => {
+    const page = await newPage();
+    await signIn(page, server.base, readers[0]!, DEMO_PASSWORD);
+    await page.goto(`${server.base}/pathology`);
+    const taskId = caseUrl.split('/').pop()!;
+    await page.getByTestId(`open-case-${taskId}`).click();
+    await expect.poll(() => page.getByTestId('cold-A').textContent(), { timeout: 20_000 }).toContain('40 分钟');
+    await page.getByTestId('select-specimen-A').check();
+    await page.getByTestId('pathology-receive').click();
+    await expect.poll(() => page.getByTestId('specimen-status-A').textContent(), { timeout: 20_000 }).toContain('已接收');
+    await page.getByTestId('action-claim').click();
+    await expect.poll(() => stateOf(page), { timeout: 20_000 }).toContain('诊断中');
+
+    // Grossing of specimen A into block A1, then an HE slide of A1.
+    await choose(page, '#grossing-specimen', 'A');
+    await page.getByTestId('grossing-description').fill('灰白色碎组织2粒，直径0.1–0.2 cm，全部包埋');
+    await page.getByTestId('grossing-blocks').fill('A1');
+    await page.getByTestId('pathology-grossing').click();
+    await expect.poll(() => page.getByTestId('pathology-specimens').textContent(), { timeout: 20_000 }).toContain('A1');
+    await choose(page, '#slide-block', 'A1');
+    await choose(page, '#slide-stain', 'HE染色');
+    await page.getByTestId('slide-label').fill('A1-1');
+    await page.getByTestId('pathology-slide').click();
+    await expect.poll(() => page.getByTestId('pathology-specimens').textContent(), { timeout: 20_000 }).toContain('A1-1');
+
+    // A photomicrograph: the picture comes back through the API and the browser decodes it.
+    await page.locator('[data-testid=pathology-gallery] input[type=file]').setInputFiles(pngPath);
+    const picture = page.locator('[data-testid=pathology-picture] img').first();
+    await picture.waitFor();
+    await expect.poll(() => picture.evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 20_000 }).toBe(8);
+    await shot(page, 'pathology-lab');
+
+    await choose(page, '[data-testid=report-template]', '慢性炎症');
+    await page.getByTestId('report-impression-input').fill('（胃窦）黏膜慢性炎。');
+    await page.getByTestId('report-submit').click();
+    await expect.poll(() => stateOf(page), { timeout: 20_000 }).toContain('初步报告');
+    await shot(page, 'pathology-report');
+    await page.close();
+
+    const second = await newPage();
+    await signIn(second, server.base, readers[1]!, DEMO_PASSWORD);
+    await second.goto(caseUrl);
+    await second.getByTestId('report-sign').click();
+    await expect.poll(() => stateOf(second), { timeout: 20_000 }).toContain('报告已签发');
+    expect(await second.getByTestId('report-status').textContent()).toContain('已签发');
+    await second.close();
+  });
+
+  it('the township doctor sees the signed report with its HR mark and the picture', async () => {
+    const page = await newPage();
+    await signIn(page, server.base, 'township.doctor', DEMO_PASSWORD);
+    await page.goto(`${server.base}/pathology?view=requested&all=1`);
+    const taskId = caseUrl.split('/').pop()!;
+    await page.getByTestId(`open-case-${taskId}`).click();
+    await page.getByTestId('pathology-report').waitFor();
+    expect(await stateOf(page)).toContain('报告已签发');
+    expect(await page.getByTestId('report-status').textContent()).toContain('已签发');
+    expect(await page.getByTestId('report-findings').textContent()).toContain('淋巴细胞');
+    expect(await page.getByTestId('report-impression').textContent()).toContain('（胃窦）黏膜慢性炎');
+    expect(await page.getByTestId('report-hr').textContent()).toContain('HR');
+    const picture = page.locator('[data-testid=report-picture] img').first();
+    await picture.waitFor();
+    await expect.poll(() => picture.evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 20_000 }).toBe(8);
+    await shot(page, 'pathology-township-report');
+    await page.close();
+  });
+
+  it('the centre rejects a specimen with a standard reason and the township sees why', async () => {
+    const created = await township.json<{ task: string }>('/api/pathology/requests', {
+      method: 'POST',
+      body: {
+        patient: `Patient/${patient.id}`,
+        item: 'PATH-biopsy',
+        site: '宫颈活检',
+        reason: '接触性出血，阴道镜下取活检',
+        specimens: [
+          {
+            type: 'biopsy',
+            site: '宫颈3点',
+            label: 'A',
+            collected: new Date(Date.now() - 300 * 60_000).toISOString(),
+            fixed: new Date(Date.now() - 150 * 60_000).toISOString(),
+            fixative: 'nbf-10',
+          },
+        ],
+      },
+    });
+    await township.json(`/api/pathology/cases/${created.task}/images`, { method: 'POST', body: {} });
+
+    const page = await newPage();
+    await signIn(page, server.base, readers[0]!, DEMO_PASSWORD);
+    await page.goto(`${server.base}/pathology/cases/${created.task}`);
+    await expect.poll(() => page.getByTestId('cold-A').textContent(), { timeout: 20_000 }).toContain('超时');
+    await choose(page, '[data-testid=pathology-reject-reason]', '标本未及时固定');
+    await page.getByTestId('pathology-reject').click();
+    await expect.poll(() => stateOf(page), { timeout: 20_000 }).toContain('标本拒收');
+    await page.close();
+
+    const requester = await newPage();
+    await signIn(requester, server.base, 'township.doctor', DEMO_PASSWORD);
+    await requester.goto(`${server.base}/pathology/cases/${created.task}`);
+    await expect.poll(() => stateOf(requester), { timeout: 20_000 }).toContain('标本拒收，待重新送检');
+    await expect.poll(() => requester.getByTestId('specimen-status-A').textContent(), { timeout: 20_000 }).toContain('标本未及时固定');
+    expect(await requester.getByTestId('pathology-history').textContent()).toContain('标本拒收');
+
+    // New specimens for the same request (重新送检): the form starts from the rejected specimen under a new label.
+    await requester.getByTestId('pathology-resubmit').click();
+    await requester.waitForURL(/resubmit=/);
+    await expect.poll(() => requester.getByTestId('specimen-0-site').inputValue(), { timeout: 20_000 }).toBe('宫颈3点');
+    expect(await requester.getByTestId('specimen-0-label').inputValue()).toBe('A2');
+    await requester.getByTestId('specimen-0-collected').fill(localInput(50));
+    await requester.getByTestId('specimen-0-fixed').fill(localInput(30));
+    await requester.getByTestId('pathology-submit').click();
+    await requester.waitForURL(new RegExp(`/pathology/cases/${created.task}$`));
+    await expect.poll(() => stateOf(requester), { timeout: 20_000 }).toContain('已送检');
+    await expect.poll(() => requester.getByTestId('cold-A2').textContent(), { timeout: 20_000 }).toContain('20 分钟');
+    expect(await requester.getByTestId('specimen-status-A2').textContent()).toContain('已送检');
+    await requester.close();
+  });
+
+  it('the township pages fit a 375-px phone', async () => {
+    // A request not sent yet: its case page header carries the send and cancel buttons.
+    const unsent = await township.json<{ task: string }>('/api/pathology/requests', {
+      method: 'POST',
+      body: {
+        patient: `Patient/${patient.id}`,
+        item: 'PATH-surgical',
+        site: '腹腔镜胆囊切除术：胆囊',
+        reason: '胆囊结石伴慢性胆囊炎',
+        specimens: [
+          {
+            type: 'tissue',
+            site: '胆囊',
+            label: 'A',
+            collected: new Date(Date.now() - 40 * 60_000).toISOString(),
+            fixed: new Date(Date.now() - 20 * 60_000).toISOString(),
+            fixative: 'nbf-10',
+          },
+        ],
+      },
+    });
+    const page = await newPage();
+    await page.setViewportSize({ width: 375, height: 812 });
+    await signIn(page, server.base, 'township.doctor', DEMO_PASSWORD);
+    await page.goto(`${server.base}/pathology/new`);
+    await page.getByTestId('pathology-submit').waitFor();
+    await page.screenshot({ path: '/tmp/pathology-phone-request.png', fullPage: true });
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.goto(`${server.base}/pathology/cases/${unsent.task}`);
+    await page.getByTestId('pathology-send').waitFor();
+    await page.screenshot({ path: '/tmp/pathology-phone-unsent.png', fullPage: true });
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    expect(await headerFits(page)).toBe(true);
+    await page.goto(caseUrl);
+    await page.getByTestId('pathology-report').waitFor();
+    await page.screenshot({ path: '/tmp/pathology-phone-case.png', fullPage: true });
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.close();
+  });
+});
