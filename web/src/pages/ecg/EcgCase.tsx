@@ -55,7 +55,14 @@ export default function EcgCase() {
             {d.chestPain ? <Tag color="red">{pick(ET.chestPainList)}</Tag> : null}
           </Space>
         }
-        extra={<CaseActions actions={d.allowedActions} busy={run.isPending} onAct={(action, body) => run.mutate({ action, body })} />}
+        extra={
+          <CaseActions
+            actions={d.allowedActions}
+            busy={run.isPending}
+            onAct={(action, body) => run.mutate({ action, body })}
+            label={(a) => (ET.actions[a.action] ? pick(ET.actions[a.action]!) : undefined)}
+          />
+        }
       >
         {error ? <ErrorAlert error={error} /> : null}
         {notice ? <Alert type="success" showIcon message={notice} style={{ marginBottom: 12 }} data-testid="upload-notice" /> : null}
@@ -128,7 +135,7 @@ export default function EcgCase() {
           <ChestPainTimeline record={d.chestPain} onChange={() => refresh()} />
         </Card>
       ) : null}
-      <CaseHistory history={d.history} />
+      <CaseHistory history={d.history} label={(a) => (ET.actions[a] ? pick(ET.actions[a]!) : undefined)} />
     </Space>
   );
 }

@@ -33,6 +33,11 @@ export const ET = {
   pending: { zh: '待记录', en: 'Pending' },
   openOnly: { zh: '仅进行中', en: 'Open only' },
   opened: { zh: '建立时间', en: 'Opened' },
+  actions: {
+    images: { zh: '心电图已上传', en: 'Tracing received' },
+    claim: { zh: '领取诊断', en: 'Claim' },
+    'qc-reject': { zh: '心电图质控退回', en: 'Reject (tracing quality)' },
+  } as Record<string, { zh: string; en: string }>,
   states: {
     'awaiting-images': { zh: '待上传心电图', en: 'Awaiting tracing' },
     requested: { zh: '待诊断', en: 'To read' },
