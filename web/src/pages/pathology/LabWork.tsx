@@ -8,7 +8,8 @@ export interface LabWorkProps {
   specimens: SpecimenView[];
   catalogue?: Catalogue;
   busy: boolean;
-  onStep: (step: 'grossing' | 'slides', body: Record<string, unknown>) => void;
+  /** Resolves true when the server took the step (the form is then cleared; a refused step keeps what was typed). */
+  onStep: (step: 'grossing' | 'slides', body: Record<string, unknown>) => Promise<boolean>;
 }
 
 export function LabWork({ specimens, catalogue, busy, onStep }: LabWorkProps) {
@@ -24,15 +25,14 @@ export function LabWork({ specimens, catalogue, busy, onStep }: LabWorkProps) {
         form={gross}
         layout="inline"
         onFinish={(v) => {
-          onStep('grossing', {
+          void onStep('grossing', {
             specimen: v.specimen,
             description: v.description,
             blocks: v.blocks
               .split(/[,，\s]+/)
               .filter(Boolean)
               .map((label) => ({ label })),
-          });
-          gross.resetFields();
+          }).then((ok) => ok && gross.resetFields());
         }}
       >
         <Form.Item name="specimen" label={pick(PT.grossing)} rules={[{ required: true }]}>
@@ -52,8 +52,7 @@ export function LabWork({ specimens, catalogue, busy, onStep }: LabWorkProps) {
         form={slide}
         layout="inline"
         onFinish={(v) => {
-          onStep('slides', { ...v });
-          slide.resetFields();
+          void onStep('slides', { ...v }).then((ok) => ok && slide.resetFields());
         }}
       >
         <Form.Item name="block" label={pick(PT.slides)} rules={[{ required: true }]}>

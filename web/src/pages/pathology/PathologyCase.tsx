@@ -42,7 +42,12 @@ export default function PathologyCase() {
   });
   if (q.error) return <ErrorAlert error={q.error} onRetry={() => void q.refetch()} />;
   if (!d) return <Card loading />;
-  const onStep = (name: string, body: Record<string, unknown>) => step.mutate({ name, body });
+  /** Resolves once the server has taken the step; a refusal is shown by the mutation and the form keeps its input. */
+  const onStep = (name: string, body: Record<string, unknown>) =>
+    step.mutateAsync({ name, body }).then(
+      () => true,
+      () => false,
+    );
   const centre = d.side === 'centre';
   const sendable = d.allowedActions.some((a) => a.action === 'images');
   return (
