@@ -9,7 +9,14 @@ import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
 import type { WorkflowEngine } from '../../platform/workflow/engine.js';
 import type { ReadingCase } from '../reading/cases.js';
-import { commonServiceRequest, parseCommonRequest, requestParties, startCase, type CommonRequestInput } from '../reading/request.js';
+import {
+  commonServiceRequest,
+  parseCommonRequest,
+  requestParties,
+  writeRequest,
+  startCase,
+  type CommonRequestInput,
+} from '../reading/request.js';
 import { catalogueOn, CENTRE, MODALITY, SYSTEMS, type EcgItem } from './model.js';
 import { ecgIdentity } from './identity.js';
 
@@ -72,9 +79,5 @@ export async function createEcgRequest(
   const parties = await requestParties(repo, system, actor, ecgIdentity, input, now);
   const item = catalogueOn(now).items.find((i) => i.code === input.item)!;
   const sr = buildEcgRequest(input, item, parties);
-  return repo.withTransaction(async (tx) => {
-    const written = (await tx.create(sr)).resource as ServiceRequest;
-    const c = await startEcgCase(engine, tx, actor, written, now);
-    return { serviceRequest: written, task: c.task_id };
-  });
+  return writeRequest(repo, sr, (tx, written) => startEcgCase(engine, tx, actor, written, now));
 }

@@ -8,7 +8,7 @@ import { badRequest } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
 import type { WorkflowEngine } from '../../platform/workflow/engine.js';
-import { commonServiceRequest, parseCommonRequest, requestParties, type CommonRequestInput } from '../reading/request.js';
+import { commonServiceRequest, parseCommonRequest, requestParties, writeRequest, type CommonRequestInput } from '../reading/request.js';
 import { startImagingCase } from './intake.js';
 import { catalogueOn, SYSTEMS, type ImagingItem } from './model.js';
 import { imagingProfile } from './profile.js';
@@ -60,11 +60,7 @@ export async function createRequest(
 ): Promise<{ serviceRequest: ServiceRequest; task: string }> {
   const item = catalogueOn(now).items.find((i) => i.code === input.item)!;
   const sr = buildRequest(input, item, await requestParties(repo, system, actor, imagingProfile, input, now));
-  return repo.withTransaction(async (tx) => {
-    const written = (await tx.create(sr)).resource as ServiceRequest;
-    const c = await startImagingCase(engine, tx, actor, written, now);
-    return { serviceRequest: written, task: c.task_id };
-  });
+  return writeRequest(repo, sr, (tx, written) => startImagingCase(engine, tx, actor, written, now));
 }
 
 export const itemCodeOf = (sr: ServiceRequest): string | undefined => sr.code?.coding?.find((c) => c.system === SYSTEMS.item)?.code;

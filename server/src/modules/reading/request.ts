@@ -230,3 +230,16 @@ export async function materialArrived(
   else if (state !== 'requested' && state !== 'claimed')
     throw conflict(`The case is '${state}'; nothing can be added any more (当前状态不能再上传)`);
 }
+
+/** Writes a centre's request and starts its reading task, in one transaction. */
+export function writeRequest(
+  repo: Repository,
+  sr: ServiceRequest,
+  start: (tx: Repository, written: ServiceRequest) => Promise<ReadingCase>,
+): Promise<{ serviceRequest: ServiceRequest; task: string }> {
+  return repo.withTransaction(async (tx) => {
+    const written = (await tx.create(sr)).resource as ServiceRequest;
+    const c = await start(tx, written);
+    return { serviceRequest: written, task: c.task_id };
+  });
+}
