@@ -51,7 +51,14 @@ export async function startServer(env: Record<string, string>, port = 18080): Pr
     ],
     {
       // The benchmarks bring their own data: no demo county; an administrator to sign in with.
-      env: { ...process.env, LOG_LEVEL: 'warn', YIWANG_DEMO: '0', YIWANG_MLLP_PORT: '0', YIWANG_ADMIN_PASSWORD: BENCH_ADMIN.password, ...env },
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        YIWANG_DEMO: '0',
+        YIWANG_MLLP_PORT: '0',
+        YIWANG_ADMIN_PASSWORD: BENCH_ADMIN.password,
+        ...env,
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
@@ -127,7 +134,8 @@ export async function signedInFetch(url: string, username: string, password: str
   };
   await login();
   const authorized = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    const send = () => fetch(input, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
+    const send = () =>
+      fetch(input, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
     const res = await send();
     if (res.status !== 401) return res;
     await res.arrayBuffer();

@@ -28,7 +28,10 @@ export interface ModuleContext {
   /** Masks identity fields of a response per the caller's role. */
   present(request: FastifyRequest, body: Resource | RawJson): Resource | RawJson;
   /** Writes an audit row for an access to residents' data made outside the FHIR routes. */
-  auditAccess(request: FastifyRequest, entry: { action: 'read' | 'create' | 'update'; resources: string[]; patients?: string[]; detail?: string }): void;
+  auditAccess(
+    request: FastifyRequest,
+    entry: { action: 'read' | 'create' | 'update'; resources: string[]; patients?: string[]; detail?: string },
+  ): void;
   events: EventBus;
   scheduler: Scheduler;
   notifier: Notifier;

@@ -96,7 +96,10 @@ export function redactQuery(queryString: string): string {
           const bar = v.lastIndexOf('|');
           const [system, code] = bar >= 0 ? [v.slice(0, bar + 1), v.slice(bar + 1)] : ['', v];
           const chars = [...code];
-          const shown = chars.length > 8 ? chars.slice(0, 4).join('') + '*'.repeat(chars.length - 8) + chars.slice(-4).join('') : '*'.repeat(chars.length);
+          const shown =
+            chars.length > 8
+              ? chars.slice(0, 4).join('') + '*'.repeat(chars.length - 8) + chars.slice(-4).join('')
+              : '*'.repeat(chars.length);
           return system + shown;
         })
         .join(',');

@@ -42,8 +42,16 @@ function toKey(r: KeyRow): SigningKey {
 }
 
 /** The signer's active key with its private half, created on first use. */
-export async function activeKey(db: Queryable, keyring: Keyring, tenant: string, signer: string): Promise<SigningKey & { privateKey: string }> {
-  const found = await db.query<KeyRow>(`SELECT * FROM signing_key WHERE tenant = $1 AND signer = $2 AND retired_at IS NULL`, [tenant, signer]);
+export async function activeKey(
+  db: Queryable,
+  keyring: Keyring,
+  tenant: string,
+  signer: string,
+): Promise<SigningKey & { privateKey: string }> {
+  const found = await db.query<KeyRow>(`SELECT * FROM signing_key WHERE tenant = $1 AND signer = $2 AND retired_at IS NULL`, [
+    tenant,
+    signer,
+  ]);
   let row = found.rows[0];
   if (!row) {
     const pair = generateSm2KeyPair();
@@ -56,7 +64,8 @@ export async function activeKey(db: Queryable, keyring: Keyring, tenant: string,
     // Two first signatures at once: the other one created the key.
     row =
       inserted.rows[0] ??
-      (await db.query<KeyRow>(`SELECT * FROM signing_key WHERE tenant = $1 AND signer = $2 AND retired_at IS NULL`, [tenant, signer])).rows[0];
+      (await db.query<KeyRow>(`SELECT * FROM signing_key WHERE tenant = $1 AND signer = $2 AND retired_at IS NULL`, [tenant, signer]))
+        .rows[0];
   }
   return { ...toKey(row!), privateKey: decryptField(row!.private_key, keyring, { context: context(row!.key_id) }) };
 }
@@ -68,6 +77,9 @@ export async function findKey(db: Queryable, tenant: string, keyId: string): Pro
 
 /** Retires the signer's active key (lost device, staff leaving); the next signature creates a new one. */
 export async function retireKey(db: Queryable, tenant: string, signer: string): Promise<number> {
-  const r = await db.query(`UPDATE signing_key SET retired_at = now() WHERE tenant = $1 AND signer = $2 AND retired_at IS NULL`, [tenant, signer]);
+  const r = await db.query(`UPDATE signing_key SET retired_at = now() WHERE tenant = $1 AND signer = $2 AND retired_at IS NULL`, [
+    tenant,
+    signer,
+  ]);
   return r.rowCount ?? 0;
 }
