@@ -24,19 +24,12 @@ import type { ConsultationService } from './service.js';
 import { consultationStats } from './stats.js';
 import type { ConsultationSteps } from './steps.js';
 import { parseConclusion, parseEvaluation, parseExternal, parseOpinion, parseRequest, parseSchedule } from './validate.js';
+import { periodParams } from '../../platform/fhir/input.js';
 
 const VIEWS = ['incoming', 'outgoing', 'expert'] as const;
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 
 /** A day (YYYY-MM-DD, Beijing time) or an instant; `fallback` when absent. */
-function dateOf(v: unknown, field: string, fallback: Date): Date {
-  const s = text(v);
-  if (!s) return fallback;
-  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00+08:00` : s);
-  if (Number.isNaN(d.getTime())) throw badRequest(`'${field}' must be a date YYYY-MM-DD or an instant (日期格式错误)`, field);
-  return d;
-}
-
 export async function registerConsultationRoutes(
   app: FastifyInstance,
   ctx: ModuleContext,
@@ -96,10 +89,7 @@ export async function registerConsultationRoutes(
     });
 
     scope.get('/api/consultation/stats', async (request) => {
-      const q = request.query as Record<string, unknown>;
-      const to = dateOf(q.to, 'to', ctx.clock.now());
-      const from = dateOf(q.from, 'from', new Date(to.getTime() - 30 * 24 * 3600_000));
-      if (from >= to) throw badRequest("'from' must be before 'to' (开始日期应早于结束日期)", 'from');
+      const { from, to } = periodParams(request.query, ctx.clock.now());
       return consultationStats(await ctx.repositoryFor(request), from, to);
     });
 

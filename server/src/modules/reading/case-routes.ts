@@ -27,27 +27,11 @@ import { readOptional } from './fhir.js';
 import { READING_WORKFLOW } from './rules.js';
 import { parseReport, type ReadingService } from './service.js';
 import { centreStats } from './stats.js';
+import { dateParam, periodParams } from '../../platform/fhir/input.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 
-/** A date (YYYY-MM-DD, Beijing time) or an instant from a query parameter. */
-export function dateParam(v: unknown, field: string, fallback: Date): Date {
-  const s = str(v);
-  if (!s) return fallback;
-  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00+08:00` : s);
-  if (Number.isNaN(d.getTime()))
-    throw badRequest(`'${field}' must be a date (YYYY-MM-DD, Beijing time) or an instant (日期格式错误)`, field);
-  return d;
-}
-
-/** The period of a statistics request: 'to' defaults to now, 'from' to 30 days before it. */
-export function periodParams(query: unknown, now: Date): { from: Date; to: Date } {
-  const q = (query ?? {}) as Record<string, unknown>;
-  const to = dateParam(q.to, 'to', now);
-  const from = dateParam(q.from, 'from', new Date(to.getTime() - 30 * 86_400_000));
-  if (from >= to) throw badRequest("'from' must be before 'to' (开始日期应早于结束日期)", 'from');
-  return { from, to };
-}
+export { dateParam, periodParams };
 
 export const whoIs = async (ctx: ModuleContext, request: FastifyRequest): Promise<{ repo: Repository; actor: Actor }> => ({
   repo: await ctx.repositoryFor(request),

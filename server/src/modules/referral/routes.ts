@@ -24,17 +24,9 @@ import { referralFormPdf } from './pdf.js';
 import type { ReferralService } from './service.js';
 import { referralStats } from './stats.js';
 import { parseReferral } from './validate.js';
+import { periodParams } from '../../platform/fhir/input.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
-
-function dateParam(v: unknown, field: string, fallback: Date): Date {
-  const s = str(v);
-  if (!s) return fallback;
-  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00+08:00` : s);
-  if (Number.isNaN(d.getTime()))
-    throw badRequest(`'${field}' must be a date (YYYY-MM-DD, Beijing time) or an instant (日期格式错误)`, field);
-  return d;
-}
 
 export async function registerReferralRoutes(app: FastifyInstance, ctx: ModuleContext, service: ReferralService): Promise<void> {
   await app.register(async (scope) => {
@@ -83,11 +75,7 @@ export async function registerReferralRoutes(app: FastifyInstance, ctx: ModuleCo
     });
 
     scope.get('/api/referrals/stats', async (request) => {
-      const q = request.query as Record<string, unknown>;
-      const now = ctx.clock.now();
-      const to = dateParam(q.to, 'to', now);
-      const from = dateParam(q.from, 'from', new Date(to.getTime() - 30 * 24 * 3600_000));
-      if (from >= to) throw badRequest("'from' must be before 'to' (开始日期应早于结束日期)", 'from');
+      const { from, to } = periodParams(request.query, ctx.clock.now());
       const repo = await ctx.repositoryFor(request);
       return referralStats(repo, ctx.systemRepository(repo.tenant), from, to);
     });
