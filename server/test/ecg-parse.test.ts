@@ -10,6 +10,7 @@ import { parseTracing } from '../src/modules/ecg/parse.js';
 import { demographicConflict } from '../src/modules/ecg/intake.js';
 import { chestPainRulesOn, intervalsOf, orderConflict } from '../src/modules/ecg/chest-pain/targets.js';
 import { aecgTracing, csvTracing, jsonTracing } from './ecg-fixtures.js';
+import { PYDICOM } from './helpers/orthanc.js';
 
 const message = (f: () => unknown) => {
   try {
@@ -22,7 +23,7 @@ const message = (f: () => unknown) => {
 
 describe('ECG tracing parsers', () => {
   it('reads the public DICOM 12-lead sample: 12 channels, 1000 Hz, 10 s, 1.25 µV per unit, leads by their SCP-ECG codes', () => {
-    const t = parseTracing(readFileSync('/work/shared/data/dicom/pydicom/single/waveform_ecg.dcm'));
+    const t = parseTracing(readFileSync(`${PYDICOM}single/waveform_ecg.dcm`));
     expect(t.format).toBe('dicom');
     expect(Object.keys(t.leads)).toEqual(['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6']);
     expect(t.leads.II).toHaveLength(10_000);
@@ -50,9 +51,7 @@ describe('ECG tracing parsers', () => {
     expect(message(() => parseTracing(jsonTracing({ omit: ['V6', 'aVL'] })))).toContain('missing: aVL, V6');
     expect(message(() => parseTracing(jsonTracing({ rate: 20_000, seconds: 3 })))).toContain('Sample rate');
     expect(message(() => parseTracing(jsonTracing({ seconds: 1 })))).toContain('lasts 1.00 s');
-    expect(message(() => parseTracing(readFileSync('/work/shared/data/dicom/pydicom/single/CT_small.dcm')))).toContain(
-      'not an ECG waveform',
-    );
+    expect(message(() => parseTracing(readFileSync(`${PYDICOM}single/CT_small.dcm`)))).toContain('not an ECG waveform');
     expect(message(() => parseTracing(Buffer.from('just some words')))).toContain('not an ECG');
     expect(message(() => parseTracing(Buffer.from('{"leads": [1,2]}')))).toContain('leads');
     expect(message(() => parseTracing(Buffer.alloc(0)))).toContain('empty');
