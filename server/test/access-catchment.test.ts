@@ -105,6 +105,13 @@ describe.each(ENGINES)('catchment-scoped county-wide search on %s', (engine) => 
         subject: subject('p41'),
         performer: [{ reference: 'Organization/H' }],
       });
+      // A care team with the doctor that has ended (a concluded consultation): no longer a relationship.
+      await tx.create({
+        resourceType: 'CareTeam',
+        status: 'inactive',
+        subject: subject('p43'),
+        participant: [{ member: { reference: 'Practitioner/dr-t1' } }],
+      });
     });
     for (const id of ['p31', 'p33', 'p35', 'p37']) inCatchment.add(id);
     // Statistics as a loaded county would have them (the estimate's sampling runs above 1 000 planned matches).

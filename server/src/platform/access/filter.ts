@@ -79,9 +79,15 @@ export function isPatientData(resourceType: string): boolean {
  * every row naming the institution (all the encounters of a township centre), once per resident checked, which
  * made a catchment-scoped county-wide search grow with the county (730 ms at 1.5 M resources).
  */
-function related(table: string, column: string, pt: string, refs: string): string {
-  return `EXISTS (SELECT 1 FROM (SELECT acc_x.${column} AS refs FROM "${table}" acc_x WHERE acc_x.tenant = ${pt}.tenant AND NOT acc_x.deleted AND acc_x.compartments && ARRAY[${pt}.id] OFFSET 0) acc_y WHERE acc_y.refs && ${refs}::text[])`;
+function related(table: string, column: string, pt: string, refs: string, only = ''): string {
+  return `EXISTS (SELECT 1 FROM (SELECT acc_x.${column} AS refs FROM "${table}" acc_x WHERE acc_x.tenant = ${pt}.tenant AND NOT acc_x.deleted AND acc_x.compartments && ARRAY[${pt}.id]${only} OFFSET 0) acc_y WHERE acc_y.refs && ${refs}::text[])`;
 }
+
+/**
+ * A care team opens the record to its members while it is in force: not once it is inactive, suspended or entered in
+ * error (a consultation's experts lose access when it ends), nor while merely proposed. No status counts as in force.
+ */
+const CARE_TEAM_IN_FORCE = ` AND (acc_x.p_status IS NULL OR acc_x.p_status && ARRAY['active']::text[])`;
 
 type RelationshipSql = (pt: string, refs: { orgs: string; actors: string }) => string;
 
@@ -95,7 +101,7 @@ export const RELATIONSHIPS: Record<Relationship, RelationshipSql> = {
   encounter: (pt, r) => related('Encounter', 'p_service_provider', pt, r.orgs),
   'episode-of-care': (pt, r) => related('EpisodeOfCare', 'p_organization', pt, r.orgs),
   'service-request': (pt, r) => related('ServiceRequest', 'p_performer', pt, r.actors),
-  'care-team': (pt, r) => related('CareTeam', 'p_participant', pt, r.actors),
+  'care-team': (pt, r) => related('CareTeam', 'p_participant', pt, r.actors, CARE_TEAM_IN_FORCE),
   'task-owner': (pt, r) => related('Task', 'p_owner', pt, r.actors),
   'communication-recipient': (pt, r) => related('Communication', 'p_recipient', pt, r.actors),
   'coverage-payor': (pt, r) => related('Coverage', 'p_payor', pt, r.orgs),
