@@ -2,7 +2,7 @@
  * The ECG centre as a reading centre (modules/reading/profile.ts): report category EC, the dated statements and
  * templates, the tracing and its measurements as the report's results (finalised when the report is signed, so the
  * critical-value catalogue then judges a QTc), SNOMED CT next to the Yiwang code of each statement, the chest-pain
- * record opened by a STEMI statement, and the tracing for the case page's drawing.
+ * record opened by a STEMI statement, the tracing for the case page's drawing and for the printed report (print.ts).
  */
 import type { CodeableConcept, DiagnosticReport, DocumentReference, EpisodeOfCare, Observation, ServiceRequest } from '@medplum/fhirtypes';
 import type { Repository } from '../../platform/fhir/repository.js';
@@ -13,10 +13,11 @@ import { readOptional } from '../reading/fhir.js';
 import { CRITICAL_FINDING_SYSTEM, type CentreProfile } from '../reading/profile.js';
 import { leadsOf } from './fhir.js';
 import { ecgIdentity } from './identity.js';
-import { catalogueOn, MEASUREMENTS, SYSTEMS, type MeasurementKey } from './model.js';
+import { catalogueOn, MEASUREMENT_KEYS, MEASUREMENTS, SYSTEMS, type MeasurementKey } from './model.js';
+import { drawTracing } from './print.js';
 import { openRecord, recordView, type RecordRow } from './chest-pain/record.js';
 import { closeFromTask } from './chest-pain/close.js';
-import { latestTracing } from './tracings.js';
+import { latestTracing, type TracingRow } from './tracings.js';
 
 const STEMI = `${CRITICAL_FINDING_SYSTEM}|stemi`;
 const hasStemi = (r: DiagnosticReport) => (r.conclusionCode ?? []).some((c) => c.coding?.some((x) => `${x.system}|${x.code}` === STEMI));
@@ -33,6 +34,16 @@ function withSnomed(conclusions: CodeableConcept[], at: Date): CodeableConcept[]
     const s = statements.find((st) => own.some((x) => x.system === st.system && x.code === st.code));
     return [s?.snomed ? { ...cc, coding: [...own, { system: SYSTEMS.snomed, code: s.snomed, display: s.en }] } : { ...cc, coding: own }];
   });
+}
+
+/** The current values of a tracing's measurements, read through `repo`. */
+async function measurementValues(repo: Repository, tracing: TracingRow | undefined): Promise<Partial<Record<MeasurementKey, number>>> {
+  const values: Partial<Record<MeasurementKey, number>> = {};
+  for (const [key, ref] of Object.entries(tracing?.measurements ?? {})) {
+    const m = await readOptional<Observation>(repo, ref);
+    if (typeof m?.valueQuantity?.value === 'number') values[key as MeasurementKey] = m.valueQuantity.value;
+  }
+  return values;
 }
 
 export function makeEcgProfile(notifier: Notifier, now: () => Date): CentreProfile {
@@ -93,14 +104,26 @@ export function makeEcgProfile(notifier: Notifier, now: () => Date): CentreProfi
       });
     },
 
+    /** The tracing on a landscape page of the PDF, headed by its speed, rate and measurements. */
+    async printedDrawing(tx, c) {
+      const tracing = await latestTracing(tx, c.task_id);
+      const obs = await readOptional<Observation>(tx, tracing?.observation);
+      if (!tracing || !obs) return undefined;
+      const leads = leadsOf(obs);
+      const values = await measurementValues(tx, tracing);
+      const measured = MEASUREMENT_KEYS.filter((k) => values[k] !== undefined).map(
+        (k) => `${MEASUREMENTS[k].zh} ${values[k]} ${MEASUREMENTS[k].unit}`,
+      );
+      return {
+        title: [`十二导联心电图 12-lead ECG (${tracing.sample_rate} Hz, ${tracing.seconds} s)`, ...measured].join('  '),
+        draw: (doc, area) => drawTracing(doc, area, leads),
+      };
+    },
+
     async caseDetail(repo: Repository, c: ReadingCase) {
       const tracing = await latestTracing(repo, c.task_id);
       const obs = await readOptional<Observation>(repo, tracing?.observation);
-      const values: Partial<Record<MeasurementKey, number>> = {};
-      for (const [key, ref] of Object.entries(tracing?.measurements ?? {})) {
-        const m = await readOptional<Observation>(repo, ref);
-        if (typeof m?.valueQuantity?.value === 'number') values[key as MeasurementKey] = m.valueQuantity.value;
-      }
+      const values = await measurementValues(repo, tracing);
       const rows = await repo.query<RecordRow>(
         'SELECT * FROM chest_pain_record WHERE tenant = $1 AND task_id = $2 ORDER BY opened_at DESC LIMIT 1',
         [repo.tenant, c.task_id],

@@ -32,6 +32,16 @@ export interface CentreCatalogue {
   conclusions: ConclusionOption[];
 }
 
+/**
+ * A drawing in the printed report: an A4 landscape page after the text, headed by the resident and `title`; `draw`
+ * draws with pdfkit inside `area` (points, within the page's 30 pt margins; 1 mm = 72 / 25.4 pt).
+ */
+export interface PrintedDrawing {
+  /** "十二导联心电图 12-lead ECG …": printed above the drawing and named on the first page. */
+  title: string;
+  draw(doc: PDFKit.PDFDocument, area: { x: number; y: number; width: number; height: number }): void;
+}
+
 export interface CentreProfile {
   centre: Centre;
   /** "影像" / "Imaging": used in messages, notices and the audit trail. */
@@ -49,8 +59,10 @@ export interface CentreProfile {
    * centre record at the preliminary report already, as minutes count).
    */
   reportWritten?(tx: Repository, c: ReadingCase, report: DiagnosticReport): Promise<void>;
-  /** Pictures printed in the report's PDF (pathology photos, the ECG tracing as PNG/JPEG), read in the report's transaction. */
+  /** Pictures (PNG/JPEG) printed in the report's PDF under the text (pathology photos), read in the report's transaction. */
   printedPictures?(tx: Repository, c: ReadingCase, report: DiagnosticReport): Promise<{ title: string; data: Buffer }[]>;
+  /** A vector drawing printed on a page of its own in the report's PDF (ECG: the 12-lead tracing), read in the transaction. */
+  printedDrawing?(tx: Repository, c: ReadingCase, report: DiagnosticReport): Promise<PrintedDrawing | undefined>;
   /** The centre's own parts of the case page (imaging: the study for the viewer). Reads go through the caller's repository. */
   caseDetail?(repo: Repository, c: ReadingCase): Promise<Record<string, unknown>>;
 }

@@ -273,6 +273,7 @@ export class ReadingService {
       reporter: await name(reporter),
       signer: report.status === 'preliminary' ? undefined : await name(signer ?? reporter),
       ...(this.profile.printedPictures ? { pictures: await this.profile.printedPictures(tx, c, report) } : {}),
+      ...(this.profile.printedDrawing ? { drawing: await this.profile.printedDrawing(tx, c, report) } : {}),
     });
   }
 
