@@ -41,7 +41,9 @@ export async function reportPdf(data: PrintedReportData, font: CjkFont): Promise
   const { doc, row, section } = form;
   const mark = r.extension?.find((e) => e.url === REPORT_EXT.recognition)?.extension?.find((e) => e.url === 'mark')?.valueString;
   if (mark) doc.fontSize(12).fillColor('#c00').text(`【${mark}】检查结果互认`, { align: 'right' }).fillColor('#000');
-  doc.fontSize(18).text(`${data.centreOrganization ?? ''}${data.centreName}检查报告单`, { align: 'center' });
+  // "南川区人民医院心电诊断中心检查报告单", not "…心电诊断中心心电检查报告单": the centre's name often says what it reads.
+  const org = data.centreOrganization ?? '';
+  doc.fontSize(18).text(`${org}${org.includes(data.centreName) ? '' : data.centreName}检查报告单`, { align: 'center' });
   doc
     .fontSize(9)
     .fillColor('#555')
