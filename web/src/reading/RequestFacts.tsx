@@ -1,17 +1,35 @@
-/** The request of a case in a few lines: resident, item, priority, clinical information, when, due. */
+/**
+ * The request of a case in a few lines: resident, item, (the site, where the centre asks for one), priority in words,
+ * clinical information, when, due.
+ */
 import { Descriptions } from 'antd';
 import { useI18n } from '../i18n';
-import { patientName, type CaseDetail } from './api';
+import { patientName, type CaseDetail, type Text } from './api';
 import { RT } from './texts';
 
-export function RequestFacts({ d }: { d: CaseDetail }) {
+const PRIORITIES = ['routine', 'urgent', 'asap', 'stat'] as const;
+
+export function RequestFacts({
+  d,
+  site,
+  testId,
+}: {
+  d: CaseDetail;
+  /** Label of the body-site line, if the centre shows it. */ site?: Text;
+  testId?: string;
+}) {
   const { pick } = useI18n();
   const sr = d.serviceRequest;
+  const priority = sr?.priority as string | undefined;
+  const known = PRIORITIES.find((p) => p === priority);
   return (
-    <Descriptions size="small" column={{ xs: 1, sm: 2 }} title={pick(RT.requestInfo)}>
+    <Descriptions size="small" column={{ xs: 1, sm: 2 }} title={pick(RT.requestInfo)} data-testid={testId}>
       <Descriptions.Item label={pick(RT.patient)}>{patientName(d)}</Descriptions.Item>
       <Descriptions.Item label={pick(RT.item)}>{sr?.code?.text}</Descriptions.Item>
-      <Descriptions.Item label={pick(RT.priority)}>{sr?.priority}</Descriptions.Item>
+      {site ? <Descriptions.Item label={pick(site)}>{sr?.bodySite?.[0]?.text}</Descriptions.Item> : null}
+      <Descriptions.Item label={pick(RT.priority)}>
+        {known ? pick(known === 'asap' ? RT.urgent : RT[known]) : (priority ?? pick(RT.routine))}
+      </Descriptions.Item>
       <Descriptions.Item label={pick(RT.reason)}>{sr?.reasonCode?.[0]?.text}</Descriptions.Item>
       <Descriptions.Item label={pick(RT.requestedAt)}>
         {d.case.requestedAt ? new Date(d.case.requestedAt).toLocaleString() : ''}

@@ -1,4 +1,6 @@
 /** Texts every reading centre's pages share, Chinese first (read with useI18n().pick). */
+import type { Text } from './api';
+
 export const RT = {
   patient: { zh: '居民', en: 'Resident' },
   item: { zh: '检查项目', en: 'Examination' },
@@ -39,6 +41,7 @@ export const RT = {
   urgent: { zh: '加急', en: 'Urgent' },
   stat: { zh: '危急（立即）', en: 'Stat' },
   submit: { zh: '提交申请', en: 'Submit request' },
+  uploading: { zh: '正在上传…', en: 'Uploading…' },
   reportStatus: {
     preliminary: { zh: '初步报告', en: 'Preliminary' },
     final: { zh: '已签发', en: 'Final' },
@@ -46,3 +49,39 @@ export const RT = {
   },
   empty: { zh: '暂无数据', en: 'No data' },
 } as const;
+
+/**
+ * How a centre words the shared reading workflow, whose own displays speak of images: its states (by code) and its
+ * steps (by action, on the buttons and in the history). Read with stateText and actionText.
+ */
+export interface CentreWords {
+  states: Record<string, Text>;
+  actions: Record<string, Text>;
+}
+
+/** The states and steps that do not speak of images, worded alike by every centre that words the workflow its own way. */
+const COMMON: CentreWords = {
+  states: {
+    preliminary: { zh: '初步报告，待审核签发', en: 'Preliminary report, awaiting the second reader' },
+    final: { zh: '报告已签发', en: 'Report signed' },
+    cancelled: { zh: '已撤销', en: 'Cancelled' },
+  },
+  actions: {
+    claim: { zh: '领取诊断', en: 'Claim' },
+    release: { zh: '退回待诊断', en: 'Release' },
+    report: { zh: '提交初步报告', en: 'Submit the preliminary report' },
+    return: { zh: '退回修改', en: 'Return for correction' },
+    sign: { zh: '审核签发', en: 'Review and sign' },
+    amend: { zh: '修订报告', en: 'Amend the report' },
+    cancel: { zh: '撤销申请', en: 'Cancel the request' },
+  },
+};
+
+/** A centre's words: the common ones with the centre's own (those that name what it receives) over them. */
+export function centreWords(own: CentreWords): CentreWords {
+  return { states: { ...COMMON.states, ...own.states }, actions: { ...COMMON.actions, ...own.actions } };
+}
+
+/** The centre's word for a state or step, if it has one (else the caller shows the workflow's display). */
+export const stateText = (words: CentreWords | undefined, code: string): Text | undefined => words?.states[code];
+export const actionText = (words: CentreWords | undefined, action: string): Text | undefined => words?.actions[action];

@@ -55,3 +55,6 @@ export function useReadingCase<D extends CaseDetail = CaseDetail, V extends Repo
   };
   return { q, d, state, run, error, setError, refresh, form, amending, startAmend, can };
 }
+
+/** What useReadingCase gives a page, handed on to the shared parts of the page (CaseHeader, ReportSection). */
+export type ReadingCase<D extends CaseDetail = CaseDetail> = ReturnType<typeof useReadingCase<D>>;

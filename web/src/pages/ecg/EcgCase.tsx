@@ -5,18 +5,17 @@
  * chest-pain time-line when a STEMI opened one, and the history. Shared parts: web/src/reading/.
  */
 import { useState } from 'react';
-import { Alert, Button, Card, Empty, InputNumber, Space, Tag, Typography, Upload } from 'antd';
+import { Button, Card, Empty, InputNumber, Space, Tag, Typography, Upload } from 'antd';
 import { UploadOutlined } from '@ant-design/icons';
-import { useMutation } from '@tanstack/react-query';
 import { useParams } from 'react-router-dom';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useI18n } from '../../i18n';
-import { CaseActions } from '../../reading/CaseActions';
-import { CaseHistory } from '../../reading/CaseHistory';
-import { ReportEditor } from '../../reading/ReportEditor';
-import { ReportPanel } from '../../reading/ReportPanel';
+import { CaseHeader } from '../../reading/CaseHeader';
+import { CaseHistory, useActionLabel } from '../../reading/CaseHistory';
+import { ReportSection } from '../../reading/ReportSection';
 import { RequestFacts } from '../../reading/RequestFacts';
 import { RT } from '../../reading/texts';
+import { useCaseUpload } from '../../reading/useCaseUpload';
 import { useReadingCase } from '../../reading/useReadingCase';
 import { ChestPainTimeline } from '../chest-pain/ChestPainTimeline';
 import { uploadTracing, type EcgCaseDetail } from './api';
@@ -27,45 +26,21 @@ import { ET } from './texts';
 export default function EcgCase() {
   const { taskId = '' } = useParams();
   const { pick } = useI18n();
-  const { q, d, run, error, setError, refresh, form, amending, startAmend, can } = useReadingCase<EcgCaseDetail>('ecg', taskId);
-  const [notice, setNotice] = useState<string>();
+  const label = useActionLabel(ET);
+  const rc = useReadingCase<EcgCaseDetail>('ecg', taskId);
+  const { q, d, refresh, can } = rc;
   const [rate, setRate] = useState<number | null>(500);
-  const upload = useMutation({
-    mutationFn: (file: File) => uploadTracing(d!.case.serviceRequest.replace('ServiceRequest/', ''), file, rate ?? undefined),
-    onSuccess: () => {
-      setError(undefined);
-      setNotice(pick(ET.uploaded));
-      refresh();
-    },
-    onError: setError,
-  });
+  const { upload, notice } = useCaseUpload(
+    rc,
+    (serviceRequest, file: File) => uploadTracing(serviceRequest, file, rate ?? undefined),
+    () => ET.uploaded,
+  );
   if (q.error) return <ErrorAlert error={q.error} onRetry={() => void q.refetch()} />;
   if (!d) return <Card loading />;
-  const stateText = ET.states[d.state.code];
   return (
     <Space direction="vertical" style={{ width: '100%' }} size="middle">
-      <Card
-        title={
-          <Space wrap>
-            {pick(ET.title)}
-            <Tag color={d.state.final ? 'green' : 'blue'} data-testid="case-state">
-              {stateText ? pick(stateText) : pick(d.state.display)}
-            </Tag>
-            {d.overdue ? <Tag color="red">{pick(RT.overdue)}</Tag> : null}
-            {d.chestPain ? <Tag color="red">{pick(ET.chestPainList)}</Tag> : null}
-          </Space>
-        }
-        extra={
-          <CaseActions
-            actions={d.allowedActions}
-            busy={run.isPending}
-            onAct={(action, body) => run.mutate({ action, body })}
-            label={(a) => (ET.actions[a.action] ? pick(ET.actions[a.action]!) : undefined)}
-          />
-        }
-      >
-        {error ? <ErrorAlert error={error} /> : null}
-        {notice ? <Alert type="success" showIcon message={notice} style={{ marginBottom: 12 }} data-testid="upload-notice" /> : null}
+      <CaseHeader rc={rc} title={ET.title} words={ET} tags={d.chestPain ? <Tag color="red">{pick(ET.chestPainList)}</Tag> : null}>
+        {notice}
         <RequestFacts d={d} />
         {can.upload ? (
           <Space wrap>
@@ -78,7 +53,7 @@ export default function EcgCase() {
               }}
             >
               <Button type="primary" icon={<UploadOutlined />} loading={upload.isPending} data-testid="ecg-upload">
-                {pick(upload.isPending ? ET.uploading : ET.upload)}
+                {pick(upload.isPending ? RT.uploading : ET.upload)}
               </Button>
             </Upload>
             <span>
@@ -87,7 +62,7 @@ export default function EcgCase() {
             <Typography.Text type="secondary">{pick(ET.uploadHint)}</Typography.Text>
           </Space>
         ) : null}
-      </Card>
+      </CaseHeader>
       <Card
         title={pick(ET.tracing)}
         size="small"
@@ -108,34 +83,13 @@ export default function EcgCase() {
           </div>
         ) : null}
       </Card>
-      {can.write || amending ? (
-        <Card title={pick(amending ? RT.amend : RT.report)} size="small">
-          <ReportEditor
-            form={form}
-            detail={d}
-            amending={amending}
-            busy={run.isPending}
-            picker="statements"
-            statementsLabel={ET.statements}
-            onSubmit={(body) => run.mutate({ action: amending ? 'amend' : 'report', body: { ...body } })}
-          />
-        </Card>
-      ) : null}
-      <ReportPanel
-        detail={d}
-        canSign={can.sign}
-        canAmend={can.amend}
-        busy={run.isPending}
-        onSign={() => run.mutate({ action: 'sign' })}
-        onAmend={() => startAmend()}
-        testId="ecg-report"
-      />
+      <ReportSection rc={rc} testId="ecg-report" picker="statements" statementsLabel={ET.statements} />
       {d.chestPain ? (
         <Card title={pick(ET.chestPain)} size="small">
           <ChestPainTimeline record={d.chestPain} onChange={() => refresh()} />
         </Card>
       ) : null}
-      <CaseHistory history={d.history} label={(a) => (ET.actions[a] ? pick(ET.actions[a]!) : undefined)} />
+      <CaseHistory history={d.history} label={label} />
     </Space>
   );
 }

@@ -1,7 +1,10 @@
 /**
  * Texts of the ECG pages, Chinese first (read with useI18n().pick); the reading centres' shared texts are in
- * web/src/reading/texts.ts. The states are worded for ECG here (the shared workflow's displays speak of images).
+ * web/src/reading/texts.ts. The states and steps that speak of what is received are worded for ECG here (the shared
+ * workflow's displays speak of images); the rest are the reading centres' common words (centreWords).
  */
+import { centreWords } from '../../reading/texts';
+
 export const ET = {
   title: { zh: '心电诊断中心', en: 'ECG centre' },
   newRequest: { zh: '开具心电检查申请', en: 'New ECG request' },
@@ -11,7 +14,6 @@ export const ET = {
     en: 'DICOM waveform (.dcm), HL7 aECG (.xml), JSON or CSV with all 12 leads',
   },
   sampleRate: { zh: 'CSV采样率 (Hz)', en: 'CSV sample rate (Hz)' },
-  uploading: { zh: '正在上传…', en: 'Uploading…' },
   uploaded: { zh: '心电图已上传，已进入县心电诊断中心待诊断列表', en: 'ECG uploaded; the case is on the county ECG centre worklist' },
   tracing: { zh: '十二导联心电图', en: '12-lead ECG' },
   noTracing: { zh: '尚未上传心电图', en: 'No tracing yet' },
@@ -33,18 +35,16 @@ export const ET = {
   pending: { zh: '待记录', en: 'Pending' },
   openOnly: { zh: '仅进行中', en: 'Open only' },
   opened: { zh: '建立时间', en: 'Opened' },
-  actions: {
-    images: { zh: '心电图已上传', en: 'Tracing received' },
-    claim: { zh: '领取诊断', en: 'Claim' },
-    'qc-reject': { zh: '心电图质控退回', en: 'Reject (tracing quality)' },
-  } as Record<string, { zh: string; en: string }>,
-  states: {
-    'awaiting-images': { zh: '待上传心电图', en: 'Awaiting tracing' },
-    requested: { zh: '待诊断', en: 'To read' },
-    claimed: { zh: '诊断中', en: 'Reading' },
-    preliminary: { zh: '初步报告，待审核签发', en: 'Preliminary, to sign' },
-    'qc-rejected': { zh: '心电图质控不合格，待重新上传', en: 'QC rejected' },
-    final: { zh: '报告已签发', en: 'Signed' },
-    cancelled: { zh: '已取消', en: 'Cancelled' },
-  } as Record<string, { zh: string; en: string }>,
+  ...centreWords({
+    actions: {
+      images: { zh: '心电图已上传', en: 'Tracing received' },
+      'qc-reject': { zh: '心电图质控退回', en: 'Reject (tracing quality)' },
+    },
+    states: {
+      'awaiting-images': { zh: '待上传心电图', en: 'Awaiting tracing' },
+      requested: { zh: '待诊断', en: 'To read' },
+      claimed: { zh: '诊断中', en: 'Reading' },
+      'qc-rejected': { zh: '心电图质控不合格，待重新上传', en: 'QC rejected' },
+    },
+  }),
 } as const;

@@ -4,56 +4,34 @@
  * HR mark and versions (as the township sees it), the upload of images by the requester, and revision after signing.
  * The parts every reading centre shares are in web/src/reading/.
  */
-import { useState } from 'react';
-import { Alert, Button, Card, Space, Tag, Typography, Upload } from 'antd';
+import { Button, Card, Space, Typography, Upload } from 'antd';
 import { UploadOutlined } from '@ant-design/icons';
-import { useMutation } from '@tanstack/react-query';
 import { useParams } from 'react-router-dom';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useI18n } from '../../i18n';
-import { CaseActions } from '../../reading/CaseActions';
+import { CaseHeader } from '../../reading/CaseHeader';
 import { CaseHistory } from '../../reading/CaseHistory';
-import { ReportEditor } from '../../reading/ReportEditor';
-import { ReportPanel } from '../../reading/ReportPanel';
+import { ReportSection } from '../../reading/ReportSection';
 import { RequestFacts } from '../../reading/RequestFacts';
+import { RT } from '../../reading/texts';
+import { useCaseUpload } from '../../reading/useCaseUpload';
 import { useReadingCase } from '../../reading/useReadingCase';
 import { uploadStudy, type CaseDetail } from './api';
-import { RT } from '../../reading/texts';
 import { TX } from './texts';
 import { Viewer } from './Viewer';
 
 export default function ImagingCase() {
   const { taskId = '' } = useParams();
   const { pick } = useI18n();
-  const { q, d, run, error, setError, refresh, form, amending, startAmend, can } = useReadingCase<CaseDetail>('imaging', taskId);
-  const [notice, setNotice] = useState<string>();
-  const upload = useMutation({
-    mutationFn: (files: File[]) => uploadStudy(d!.case.serviceRequest.replace('ServiceRequest/', ''), files),
-    onSuccess: (r) => {
-      setError(undefined);
-      setNotice(pick(r.outcome === 'linked' ? TX.uploaded : TX.reconciliation));
-      refresh();
-    },
-    onError: setError,
-  });
+  const rc = useReadingCase<CaseDetail>('imaging', taskId);
+  const { q, d, can } = rc;
+  const { upload, notice } = useCaseUpload(rc, uploadStudy, (r) => (r.outcome === 'linked' ? TX.uploaded : TX.reconciliation));
   if (q.error) return <ErrorAlert error={q.error} onRetry={() => void q.refetch()} />;
   if (!d) return <Card loading />;
   return (
     <Space direction="vertical" style={{ width: '100%' }} size="middle">
-      <Card
-        title={
-          <Space wrap>
-            {pick(TX.title)}
-            <Tag color={d.state.final ? 'green' : 'blue'} data-testid="case-state">
-              {pick(d.state.display)}
-            </Tag>
-            {d.overdue ? <Tag color="red">{pick(RT.overdue)}</Tag> : null}
-          </Space>
-        }
-        extra={<CaseActions actions={d.allowedActions} busy={run.isPending} onAct={(action, body) => run.mutate({ action, body })} />}
-      >
-        {error ? <ErrorAlert error={error} /> : null}
-        {notice ? <Alert type="success" showIcon message={notice} style={{ marginBottom: 12 }} data-testid="upload-notice" /> : null}
+      <CaseHeader rc={rc} title={TX.title}>
+        {notice}
         <RequestFacts d={d} />
         {can.upload ? (
           <Upload
@@ -66,37 +44,18 @@ export default function ImagingCase() {
             }}
           >
             <Button type="primary" icon={<UploadOutlined />} loading={upload.isPending} data-testid="imaging-upload">
-              {pick(upload.isPending ? TX.uploading : TX.upload)}
+              {pick(upload.isPending ? RT.uploading : TX.upload)}
             </Button>
             <Typography.Text type="secondary" style={{ marginLeft: 8 }}>
               {pick(TX.uploadHint)}
             </Typography.Text>
           </Upload>
         ) : null}
-      </Card>
+      </CaseHeader>
       <Card title={pick(TX.images)} size="small">
         <Viewer study={d.imagingStudy} />
       </Card>
-      {can.write || amending ? (
-        <Card title={pick(amending ? RT.amend : RT.report)} size="small">
-          <ReportEditor
-            form={form}
-            detail={d}
-            amending={amending}
-            busy={run.isPending}
-            onSubmit={(body) => run.mutate({ action: amending ? 'amend' : 'report', body: { ...body } })}
-          />
-        </Card>
-      ) : null}
-      <ReportPanel
-        detail={d}
-        canSign={can.sign}
-        canAmend={can.amend}
-        busy={run.isPending}
-        onSign={() => run.mutate({ action: 'sign' })}
-        onAmend={() => startAmend()}
-        testId="imaging-report"
-      />
+      <ReportSection rc={rc} testId="imaging-report" />
       <CaseHistory history={d.history} />
     </Space>
   );

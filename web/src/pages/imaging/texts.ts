@@ -7,7 +7,6 @@ export const TX = {
   newRequest: { zh: '开具影像检查申请', en: 'New imaging request' },
   upload: { zh: '上传DICOM影像', en: 'Upload DICOM images' },
   uploadHint: { zh: '选择一个检查的DICOM文件（DR/CT/MR/超声），可多选', en: 'Choose the DICOM files of one study (DR/CT/MR/US)' },
-  uploading: { zh: '正在上传…', en: 'Uploading…' },
   uploaded: { zh: '影像已上传，已进入县影像中心阅片列表', en: 'Images uploaded; the case is on the county centre worklist' },
   reconciliation: {
     zh: '影像已保存，但患者信息与申请居民不符，已转入待核对列表',

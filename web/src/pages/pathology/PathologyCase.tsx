@@ -4,18 +4,17 @@
  * pathologist who claimed it; the report form (shared), signing, the report with its HR mark, pictures and versions.
  */
 import { useState } from 'react';
-import { Alert, Button, Card, Space, Tag } from 'antd';
+import { Alert, Button, Card, Space } from 'antd';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useNavigate, useParams } from 'react-router-dom';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useI18n } from '../../i18n';
-import { CaseActions } from '../../reading/CaseActions';
-import { ReportEditor } from '../../reading/ReportEditor';
-import { ReportPanel } from '../../reading/ReportPanel';
-import { RT } from '../../reading/texts';
+import { CaseHeader } from '../../reading/CaseHeader';
+import { CaseHistory, useActionLabel } from '../../reading/CaseHistory';
+import { ReportSection } from '../../reading/ReportSection';
+import { RequestFacts } from '../../reading/RequestFacts';
 import { useReadingCase } from '../../reading/useReadingCase';
 import { catalogue, labStep, type CaseDetail } from './api';
-import { PathologyFacts, PathologyHistory } from './CaseFacts';
 import { Gallery, ReportPictures } from './Gallery';
 import { LabWork } from './LabWork';
 import { Specimens } from './Specimens';
@@ -28,7 +27,9 @@ export default function PathologyCase() {
   const { taskId = '' } = useParams();
   const { pick } = useI18n();
   const navigate = useNavigate();
-  const { q, d, state, run, error, setError, refresh, form, amending, startAmend, can } = useReadingCase<CaseDetail>('pathology', taskId);
+  const label = useActionLabel(PT);
+  const rc = useReadingCase<CaseDetail>('pathology', taskId);
+  const { q, d, state, run, setError, refresh, amending, can } = rc;
   const cat = useQuery({ queryKey: ['pathology-catalogue'], queryFn: catalogue });
   const [stepError, setStepError] = useState<unknown>();
   const step = useMutation({
@@ -52,19 +53,14 @@ export default function PathologyCase() {
   const sendable = d.allowedActions.some((a) => a.action === 'images');
   return (
     <Space direction="vertical" style={{ width: '100%' }} size="middle">
-      <Card
-        data-testid="pathology-case-header"
-        title={
-          <Space wrap>
-            {pick(PT.title)}
-            <Tag color={d.state.final ? 'green' : 'blue'} data-testid="case-state">
-              {PT.states[state] ? pick(PT.states[state]) : pick(d.state.display)}
-            </Tag>
-            {d.overdue ? <Tag color="red">{pick(RT.overdue)}</Tag> : null}
-          </Space>
-        }
-        extra={
-          <Space wrap>
+      <CaseHeader
+        rc={rc}
+        title={PT.title}
+        words={PT}
+        ownActions={OWN}
+        testId="pathology-case-header"
+        controls={
+          <>
             {sendable ? (
               <Button type="primary" loading={run.isPending} onClick={() => run.mutate({ action: 'images' })} data-testid="pathology-send">
                 {pick(PT.send)}
@@ -78,19 +74,12 @@ export default function PathologyCase() {
                 {pick(PT.resubmit)}
               </Button>
             ) : null}
-            <CaseActions
-              actions={d.allowedActions.filter((a) => !OWN.has(a.action))}
-              busy={run.isPending}
-              onAct={(action, body) => run.mutate({ action, body })}
-              label={(a) => (PT.actions[a.action] ? pick(PT.actions[a.action]) : undefined)}
-            />
-          </Space>
+          </>
         }
       >
-        {error ? <ErrorAlert error={error} /> : null}
         {stepError ? <ErrorAlert error={stepError} /> : null}
-        <PathologyFacts d={d} />
-      </Card>
+        <RequestFacts d={d} site={PT.site} testId="pathology-facts" />
+      </CaseHeader>
       <Card title={pick(PT.specimens)} size="small">
         <Specimens
           specimens={d.specimens}
@@ -111,31 +100,17 @@ export default function PathologyCase() {
           <Gallery pictures={d.pictures} canEdit={can.write} busy={step.isPending} onStep={onStep} />
         </Card>
       ) : null}
-      {can.write || amending ? (
-        <Card title={pick(amending ? RT.amend : RT.report)} size="small">
-          {d.reportBlocker && !amending ? (
-            <Alert type="info" showIcon style={{ marginBottom: 12 }} message={`${pick(PT.blocker)}：${d.reportBlocker}`} />
-          ) : null}
-          <ReportEditor
-            form={form}
-            detail={d}
-            amending={amending}
-            busy={run.isPending}
-            onSubmit={(body) => run.mutate({ action: amending ? 'amend' : 'report', body: { ...body } })}
-          />
-        </Card>
-      ) : null}
-      <ReportPanel
-        detail={d}
-        canSign={can.sign}
-        canAmend={can.amend}
-        busy={run.isPending}
-        onSign={() => run.mutate({ action: 'sign' })}
-        onAmend={() => startAmend()}
+      <ReportSection
+        rc={rc}
         testId="pathology-report"
+        note={
+          d.reportBlocker && !amending ? (
+            <Alert type="info" showIcon style={{ marginBottom: 12 }} message={`${pick(PT.blocker)}：${d.reportBlocker}`} />
+          ) : null
+        }
       />
       <ReportPictures report={d.report} pictures={d.pictures} />
-      <PathologyHistory history={d.history} />
+      <CaseHistory history={d.history} label={label} testId="pathology-history" />
     </Space>
   );
 }

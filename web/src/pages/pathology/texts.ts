@@ -1,7 +1,10 @@
 /**
  * Texts of the pathology pages, Chinese first (read with useI18n().pick); those every reading centre shares are
- * web/src/reading/texts.ts (RT). The server's workflow states are worded for images: the centre's own names are here.
+ * web/src/reading/texts.ts (RT). The server's workflow states and steps are worded for images: the centre's own names of
+ * those that speak of what is received are here, the rest are the reading centres' common words (centreWords).
  */
+import { centreWords } from '../../reading/texts';
+
 export const PT = {
   title: { zh: '病理诊断中心', en: 'Pathology centre' },
   newRequest: { zh: '开具病理检查申请', en: 'New pathology request' },
@@ -59,28 +62,19 @@ export const PT = {
     rejected: { zh: '已拒收', en: 'Rejected' },
     made: { zh: '已制作', en: 'Made' },
   },
-  /** The steps of the shared reading workflow in a case's history and buttons, as a pathology centre says them. */
-  actions: {
-    start: { zh: '开具病理检查申请', en: 'Pathology request written' },
-    images: { zh: '标本送检', en: 'Specimens sent' },
-    claim: { zh: '领取诊断', en: 'Claimed' },
-    release: { zh: '退回待诊断', en: 'Released' },
-    'qc-reject': { zh: '标本拒收', en: 'Specimens rejected' },
-    resubmit: { zh: '重新送检', en: 'New specimens sent' },
-    report: { zh: '提交初步报告', en: 'Preliminary report' },
-    return: { zh: '退回修改', en: 'Returned for correction' },
-    sign: { zh: '审核签发', en: 'Signed' },
-    amend: { zh: '修订报告', en: 'Report amended' },
-    cancel: { zh: '撤销申请', en: 'Request cancelled' },
-  } as Record<string, { zh: string; en: string }>,
-  /** The states of the shared reading workflow, as a pathology centre says them. */
-  states: {
-    'awaiting-images': { zh: '待送检标本', en: 'Specimen not sent yet' },
-    requested: { zh: '已送检，待接收/待诊断', en: 'Sent, awaiting receipt or a pathologist' },
-    claimed: { zh: '诊断中（取材、制片、阅片）', en: 'In the lab' },
-    preliminary: { zh: '初步报告，待审核签发', en: 'Preliminary report, awaiting the second pathologist' },
-    'qc-rejected': { zh: '标本拒收，待重新送检', en: 'Specimen rejected, awaiting a new one' },
-    final: { zh: '报告已签发', en: 'Report signed' },
-    cancelled: { zh: '已撤销', en: 'Cancelled' },
-  } as Record<string, { zh: string; en: string }>,
+  /** The steps and states of the shared reading workflow in a case's history, buttons and lists, as a pathology centre says them. */
+  ...centreWords({
+    actions: {
+      start: { zh: '开具病理检查申请', en: 'Pathology request written' },
+      images: { zh: '标本送检', en: 'Specimens sent' },
+      'qc-reject': { zh: '标本拒收', en: 'Specimens rejected' },
+      resubmit: { zh: '重新送检', en: 'New specimens sent' },
+    },
+    states: {
+      'awaiting-images': { zh: '待送检标本', en: 'Specimen not sent yet' },
+      requested: { zh: '已送检，待接收/待诊断', en: 'Sent, awaiting receipt or a pathologist' },
+      claimed: { zh: '诊断中（取材、制片、阅片）', en: 'In the lab' },
+      'qc-rejected': { zh: '标本拒收，待重新送检', en: 'Specimen rejected, awaiting a new one' },
+    },
+  }),
 } as const;
