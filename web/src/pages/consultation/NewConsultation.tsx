@@ -8,12 +8,15 @@ import { useMutation } from '@tanstack/react-query';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { useAuth } from '../../auth';
 import { useErrorText } from '../../components/ErrorAlert';
+import { RecordItemPicker, type RecordItemType } from '../../components/RecordItemPicker';
 import { useOrganizations } from '../../hooks';
 import { useI18n } from '../../i18n';
 import { PatientPicker } from '../../referral/PatientPicker';
 import { createConsultation, type Kind, type Mode } from './api';
-import { RecordPicker } from './RecordPicker';
 import { TX } from './texts';
+
+/** The record items the experts may be shown: diagnoses, reports and results. */
+const SHARED: readonly RecordItemType[] = ['Condition', 'DiagnosticReport', 'Observation'];
 
 interface Values {
   kind: Kind;
@@ -126,7 +129,7 @@ export default function NewConsultation() {
           <Input.TextArea rows={2} maxLength={1000} data-testid="consultation-question" />
         </Form.Item>
         <Form.Item name="attachments" label={pick(TX.shared)} extra={pick(TX.sharedHint)}>
-          <RecordPicker patient={patient} />
+          <RecordItemPicker patient={patient} types={SHARED} testId="record-picker" />
         </Form.Item>
         <Space>
           <Button type="primary" htmlType="submit" loading={create.isPending} data-testid="consultation-submit">

@@ -11,6 +11,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { resources, search } from '../../api/fhir';
 import { nameOf } from '../../api/format';
 import { useErrorText } from '../../components/ErrorAlert';
+import type { FormControlProps } from '../../components/RecordItemPicker';
 import { useI18n } from '../../i18n';
 import { addExternalExpert, evaluate, KEY, scheduleConsultation, writeConclusion, writeOpinion, type ConsultationDetail } from './api';
 import { TX } from './texts';
@@ -56,17 +57,7 @@ function StepForm<T extends object>({
 }
 
 /** Search the registry's doctors by name (registries are readable by every signed-in user); `names` keeps the labels. */
-function ExpertPicker({
-  value,
-  onChange,
-  id,
-  names,
-}: {
-  value?: string[];
-  onChange?: (v: string[]) => void;
-  id?: string;
-  names: Map<string, string>;
-}) {
+function ExpertPicker({ names, ...control }: FormControlProps<string[]> & { names: Map<string, string> }) {
   const { pick } = useI18n();
   const [text, setText] = useState('');
   const found = useQuery({
@@ -78,10 +69,8 @@ function ExpertPicker({
   for (const p of found.data ?? []) if (p.id) names.set(`Practitioner/${p.id}`, nameOf(p.name) || p.id);
   return (
     <Select
-      id={id}
+      {...control}
       mode="multiple"
-      value={value}
-      onChange={onChange}
       showSearch
       filterOption={false}
       onSearch={setText}

@@ -11,10 +11,10 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { useAuth } from '../../auth';
 import { useErrorText } from '../../components/ErrorAlert';
+import { RecordItemPicker } from '../../components/RecordItemPicker';
 import { useOrganizations } from '../../hooks';
 import { useI18n } from '../../i18n';
 import { createReferral, getReferral, type Coded, type Direction, type NewReferral, type Urgency } from '../../referral/api';
-import { AttachmentPicker } from '../../referral/AttachmentPicker';
 import { DiagnosisInput } from '../../referral/DiagnosisInput';
 import { InstitutionPicker } from '../../referral/InstitutionPicker';
 import { departmentsOf, ICD10 } from '../../referral/institutions';
@@ -184,7 +184,7 @@ export default function NewReferralPage() {
           </Form.Item>
         ) : null}
         <Form.Item name="attachments" label={t('attachments')} extra={t('attachmentsHint')}>
-          <AttachmentPicker patient={patient} />
+          <RecordItemPicker patient={patient} types={['Observation']} testId="attachment-picker" />
         </Form.Item>
         {!down ? (
           <Space wrap align="start" style={{ display: 'flex' }}>
