@@ -34,6 +34,12 @@ const STATUS: Record<string, string> = {
   corrected: '已更正 (corrected)',
 };
 
+/** "南川区人民医院心电诊断中心检查报告单", not "…心电诊断中心心电检查报告单": the centre's name often says what it reads. */
+function heading(data: Pick<PrintedReportData, 'centreOrganization' | 'centreName'>): string {
+  const org = data.centreOrganization ?? '';
+  return `${org}${org.includes(data.centreName) ? '' : data.centreName}检查报告单`;
+}
+
 export async function reportPdf(data: PrintedReportData, font: CjkFont): Promise<Buffer> {
   const r = data.report;
   const issued = r.issued ? new Date(r.issued) : new Date();
@@ -41,9 +47,7 @@ export async function reportPdf(data: PrintedReportData, font: CjkFont): Promise
   const { doc, row, section } = form;
   const mark = r.extension?.find((e) => e.url === REPORT_EXT.recognition)?.extension?.find((e) => e.url === 'mark')?.valueString;
   if (mark) doc.fontSize(12).fillColor('#c00').text(`【${mark}】检查结果互认`, { align: 'right' }).fillColor('#000');
-  // "南川区人民医院心电诊断中心检查报告单", not "…心电诊断中心心电检查报告单": the centre's name often says what it reads.
-  const org = data.centreOrganization ?? '';
-  doc.fontSize(18).text(`${org}${org.includes(data.centreName) ? '' : data.centreName}检查报告单`, { align: 'center' });
+  doc.fontSize(18).text(heading(data), { align: 'center' });
   doc
     .fontSize(9)
     .fillColor('#555')
@@ -95,7 +99,7 @@ export async function reportPdf(data: PrintedReportData, font: CjkFont): Promise
     doc
       .fillColor('#000')
       .fontSize(11)
-      .text(`${data.centreOrganization ?? ''}${data.centreName}检查报告单 — ${data.drawing.title}`);
+      .text(`${heading(data)} — ${data.drawing.title}`);
     const who = [
       `姓名 ${data.patientName ?? '—'}`,
       p?.gender ? `性别 ${GENDER_ZH[p.gender]}` : '',
