@@ -129,6 +129,28 @@ describe('yiwang demo', () => {
       if (u.roles.some((r) => r.endsWith('doctor') || r === 'county-specialist' || r === 'pharmacist'))
         expect(u.practitioner_id).toBeTruthy();
     }
+    // The readers of the reading centres (two each: the second signs) and the consultation centre's organiser work in
+    // the department that holds the centre role, not at the hospital above it.
+    const orgName = async (id: string) => {
+      const r = await app!.db.query<{ content: string }>(`SELECT content FROM "Organization" WHERE tenant = 'default' AND id = $1`, [id]);
+      return (JSON.parse(r.rows[0]!.content) as { name: string }).name;
+    };
+    const centreUsers: [string, string][] = [
+      ['radiologist', '医学影像科'],
+      ['radiologist2', '医学影像科'],
+      ['ecg.reader', '心电图室'],
+      ['ecg.reader2', '心电图室'],
+      ['pathologist', '病理科'],
+      ['pathologist2', '病理科'],
+      ['consultation.centre', '全科医学科'],
+    ];
+    for (const [username, dept] of centreUsers) {
+      const u = rows.rows.find((r) => r.username === username);
+      expect(u?.roles, username).toEqual(['county-specialist']);
+      expect(await orgName(u!.organization_id), username).toBe(`南川区人民医院${dept}`);
+      expect(first.out).toMatch(new RegExp(`^ {2}${username.replace('.', '\\.')} +county-specialist +\\S+ · 南川区人民医院${dept}$`, 'm'));
+    }
+    expect(await orgName(rows.rows.find((r) => r.username === 'county.specialist')!.organization_id)).toBe('南川区人民医院');
     const token = await app.app.inject({
       method: 'POST',
       url: '/oauth2/token',

@@ -7,11 +7,23 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Bundle, ChargeItem, Condition, Encounter, Immunization, Location, Organization, Patient, Resource } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  ChargeItem,
+  Condition,
+  Encounter,
+  Immunization,
+  Location,
+  Organization,
+  Patient,
+  PractitionerRole,
+  Resource,
+} from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ADDRESS_DIVISION_EXTENSION,
   ADMIN_DIVISION_SYSTEM,
+  CENTRE_SYSTEM,
   CHARGE_ITEMS,
   CHARGE_ITEM_SYSTEM,
   DEMO_ROLES,
@@ -248,6 +260,46 @@ describe('demo county (small)', () => {
     expect(new Set(county.users.map((u) => u.username)).size).toBe(county.users.length);
   });
 
+  it('has two readers in each reading centre and one in the consultation centre, working in the department itself', () => {
+    const orgs = new Map(ofType<Organization>(all, 'Organization').map((o) => [o.id!, o]));
+    const hospital = [...orgs.values()].find((o) => o.name === '南川区人民医院')!;
+    const centresOf = (o: Organization) =>
+      (o.type ?? []).flatMap((t) => t.coding ?? []).flatMap((c) => (c.system === CENTRE_SYSTEM ? [c.code] : []));
+    const roles = ofType<PractitionerRole>(all, 'PractitionerRole');
+    const centres: [string, string, string[]][] = [
+      ['医学影像科', 'imaging', ['radiologist', 'radiologist2']],
+      ['心电图室', 'ecg', ['ecg.reader', 'ecg.reader2']],
+      ['病理科', 'pathology', ['pathologist', 'pathologist2']],
+      ['全科医学科', 'consultation', ['consultation.centre']],
+    ];
+    for (const [dept, centre, usernames] of centres) {
+      const practitioners = new Set<string>();
+      for (const username of usernames) {
+        const u = county.users.find((x) => x.username === username)!;
+        expect(u, username).toBeDefined();
+        expect(u.roles).toEqual(['county-specialist']);
+        const org = orgs.get(u.organizationId)!;
+        // The department that holds the centre role, not the hospital above it.
+        expect(org.name, username).toBe(`南川区人民医院${dept}`);
+        expect(org.partOf?.reference).toBe(`Organization/${hospital.id}`);
+        expect(centresOf(org), username).toEqual([centre]);
+        const role = roles.find((r) => r.practitioner?.reference === `Practitioner/${u.practitionerId}`)!;
+        expect(role.organization?.reference, username).toBe(`Organization/${org.id}`);
+        expect(role.code?.[0]?.coding?.[0]?.code).toBe('county-specialist');
+        expect(role.specialty?.[0]?.text).toBe(dept);
+        expect(u.displayName).toBe(role.practitioner?.display);
+        practitioners.add(u.practitionerId!);
+      }
+      // Two people, so the second can sign what the first reported.
+      expect(practitioners.size, dept).toBe(usernames.length);
+    }
+    // 心血管内科 is the chest-pain team, the only institution with that role; county.specialist still works at the hospital.
+    const chestPain = [...orgs.values()].filter((o) => centresOf(o).includes('chest-pain'));
+    expect(chestPain.map((o) => o.name)).toEqual(['南川区人民医院心血管内科']);
+    expect(chestPain[0]!.type!.find((t) => t.coding?.[0]?.system === CENTRE_SYSTEM)!.coding![0]!.display).toBe('胸痛中心');
+    expect(county.users.find((u) => u.username === 'county.specialist')!.organizationId).toBe(hospital.id);
+  });
+
   it.skipIf(!existsSync(DATA))('accepts the geography from the shared admin-division data', () => {
     const geography = loadGeography(DATA);
     expect(geography.towns.map((t) => [t.code, t.name])).toEqual(NANCHUAN_TOWNS);
@@ -309,6 +361,22 @@ describe('demo county: pinned output and streaming', () => {
         }),
     }));
 
+  /** Readers added to the centres later (with their own stream): their users and resources, and the chest-pain role. */
+  const ADDED_USERS = ['radiologist', 'radiologist2', 'ecg.reader', 'ecg.reader2', 'pathologist', 'pathologist2', 'consultation.centre'];
+  const withoutCentreReaders = (c: DemoCounty): DemoCounty => {
+    // The first reader of each centre is the department's own specialist, there before; the second is new.
+    const second = ['radiologist2', 'ecg.reader2', 'pathologist2'];
+    const added = new Set(c.users.filter((u) => second.includes(u.username)).map((u) => `Practitioner/${u.practitionerId}`));
+    const list = resources(c.bundles).flatMap((r): Resource[] => {
+      if (r.resourceType === 'Practitioner' && added.has(`Practitioner/${r.id}`)) return [];
+      if (r.resourceType === 'PractitionerRole' && added.has(r.practitioner?.reference ?? '')) return [];
+      if (r.resourceType !== 'Organization') return [r];
+      const type = r.type?.filter((t) => !t.coding?.some((x) => x.system === CENTRE_SYSTEM && x.code === 'chest-pain'));
+      return [{ ...r, type }];
+    });
+    return { bundles: rebundle(list), users: c.users.filter((u) => !ADDED_USERS.includes(u.username)) };
+  };
+
   it('gives the same county for seed 42 as pinned', () => {
     const c = generateCounty({ seed: 42, residents: 300 });
     expect(summarize(c.bundles)).toEqual({
@@ -325,20 +393,24 @@ describe('demo county: pinned output and streaming', () => {
       Observation: 573,
       Organization: 48,
       Patient: 300,
-      Practitioner: 53,
-      PractitionerRole: 53,
+      Practitioner: 56,
+      PractitionerRole: 56,
     });
-    // Pinned deliberately again when charge items (656 ChargeItems, one per billable part of each encounter) were
-    // added with `--years`: a change here changes every demo county. Users, residents, ID numbers, institutions
-    // and divisions did not change (the users' hash is the one pinned before).
-    expect(sha256(c.bundles)).toBe('4ce9b2bac6a4470df7d699f83e2fdeee3242da7e75089d4b4505289f79a7d290');
-    expect(sha256(c.users)).toBe('98a8d594f91840478b7bb07dbb09fe3d7c8b55aaa18cbd55d4ead8721f02e22a');
-    // Charge items draw nothing from the seeded streams (their ids are digests of seed and encounter), so without
-    // them the county is byte for byte the one pinned when divisions and e-health cards were added ...
-    expect(sha256(withoutChargeItems(c.bundles))).toBe('f65f8d9580af7be8bf3fb4bd449a1c8027f2feadda33ff7bb3dda35a299ae6b4');
+    // Pinned deliberately again when the centres' readers (three more Practitioners with their PractitionerRoles, seven
+    // more users) and the chest-pain role of 心血管内科 were added: a change here changes every demo county.
+    expect(sha256(c.bundles)).toBe('7617d1ca4bfe4c6481889d8a47b140d1b8e15a0c3a167fb642094ea5956ee7e3');
+    expect(sha256(c.users)).toBe('2fd2e5496482bd7ca90c27e8c08c3c60936fb6be6626ea403d0f6aa9bf3c4bf9');
+    // The added readers draw from a stream of their own, so without them the county and its users are byte for byte
+    // those pinned when charge items (656 ChargeItems, one per billable part of each encounter) were added ...
+    const before = withoutCentreReaders(c);
+    expect(sha256(before.bundles)).toBe('4ce9b2bac6a4470df7d699f83e2fdeee3242da7e75089d4b4505289f79a7d290');
+    expect(sha256(before.users)).toBe('98a8d594f91840478b7bb07dbb09fe3d7c8b55aaa18cbd55d4ead8721f02e22a');
+    // ... charge items draw nothing from the seeded streams (their ids are digests of seed and encounter), so without
+    // them too the county is byte for byte the one pinned when divisions and e-health cards were added ...
+    expect(sha256(withoutChargeItems(before.bundles))).toBe('f65f8d9580af7be8bf3fb4bd449a1c8027f2feadda33ff7bb3dda35a299ae6b4');
     // ... and, as those additions draw nothing either (ids and card numbers are digests of seed and code or resident
     // id), without all of them it is that of the single-file generator (commit 5e75ec5).
-    expect(sha256(withoutDivisionsAndCards(withoutChargeItems(c.bundles)))).toBe(
+    expect(sha256(withoutDivisionsAndCards(withoutChargeItems(before.bundles)))).toBe(
       'c63e66b39b53819c0fa82b691c55341257cb5a97c3d58f13ca57679e12996bb2',
     );
   });
@@ -378,7 +450,15 @@ describe('demo county: pinned output and streaming', () => {
     );
     expect(f.hypertension).toBe(htn.size);
     expect(f.chronicPatients).toBeGreaterThanOrEqual(htn.size);
-    expect(stream.users.map((u) => u.roles[0]).sort()).toEqual([...DEMO_ROLES].sort());
+    expect(new Set(stream.users.map((u) => u.roles[0]))).toEqual(new Set(DEMO_ROLES));
+    expect(
+      stream.users
+        .filter((u) => u.roles[0] !== 'county-specialist')
+        .map((u) => u.roles[0])
+        .sort(),
+    ).toEqual(DEMO_ROLES.filter((r) => r !== 'county-specialist').sort());
+    // county.specialist and the seven readers of the centres.
+    expect(stream.users.filter((u) => u.roles[0] === 'county-specialist')).toHaveLength(8);
   });
 });
 

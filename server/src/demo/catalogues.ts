@@ -213,9 +213,12 @@ export const IMMUNISATION_SCHEDULE_2021: readonly [number, string, number][] = [
   [72, 'MenAC', 2],
 ];
 
-/** County hospital departments: [name, centre role or null]. */
+/**
+ * County hospital departments: [name, centre role or null]. 心血管内科 is the chest-pain team (胸痛中心) that the ECG
+ * centre's chest-pain record notifies (docs/ecg.md).
+ */
 export const COUNTY_DEPARTMENTS: readonly [string, string | null][] = [
-  ['心血管内科', null],
+  ['心血管内科', 'chest-pain'],
   ['内分泌科', null],
   ['呼吸与危重症医学科', null],
   ['全科医学科', 'consultation'],
@@ -237,7 +240,14 @@ export const CENTRE_ROLES: Record<string, string> = {
   'sterile-supply': '消毒供应中心',
   emergency: '急救中心',
   'pharmacy-review': '处方审核中心',
+  'chest-pain': '胸痛中心',
 };
+
+/**
+ * Centre roles only a department holds, not the county hospital above it: the chest-pain record notifies the first
+ * institution it finds with the role, so the demo has one (心血管内科) rather than two to choose from.
+ */
+export const DEPARTMENT_ONLY_CENTRE_ROLES: readonly string[] = ['chest-pain'];
 
 /** Towns and sub-districts of 南川区 (NBS 2023 statistical codes). */
 export const NANCHUAN_TOWNS: readonly [string, string][] = [

@@ -7,7 +7,14 @@
 import type { CodeableConcept, Organization, Resource } from '@medplum/fhirtypes';
 import { VILLAGE_FIRST, VILLAGE_SECOND } from '../platform/identity/testpop/data.js';
 import type { Town } from '../platform/identity/testpop/geography.js';
-import { CENTRE_ROLES, CENTRE_SYSTEM, COUNTY_DEPARTMENTS, ORGANIZATION_DIVISION_EXTENSION, ORG_TYPE_SYSTEM } from './catalogues.js';
+import {
+  CENTRE_ROLES,
+  CENTRE_SYSTEM,
+  COUNTY_DEPARTMENTS,
+  DEPARTMENT_ONLY_CENTRE_ROLES,
+  ORGANIZATION_DIVISION_EXTENSION,
+  ORG_TYPE_SYSTEM,
+} from './catalogues.js';
 import type { CountyContext } from './context.js';
 import { Divisions, type Division } from './divisions.js';
 import type { DemoRole, VillageInfo } from './types.js';
@@ -86,9 +93,17 @@ export class Registries {
     return id;
   }
 
-  /** A practitioner and their role at an organisation; returns [practitionerId, roleId, name]. */
-  staff(orgId: string, roleCode: DemoRole, roleDisplay: string, specialty?: string): [string, string, string] {
-    const ctx = this.ctx;
+  /**
+   * A practitioner and their role at an organisation; returns [practitionerId, roleId, name]. `ctx` draws the person
+   * from other streams than the county's (e.g. staff added later that must leave everything else unchanged).
+   */
+  staff(
+    orgId: string,
+    roleCode: DemoRole,
+    roleDisplay: string,
+    specialty?: string,
+    ctx: CountyContext = this.ctx,
+  ): [string, string, string] {
     const sex = ctx.rng.chance(0.5) ? 'male' : 'female';
     const age = ctx.rng.between(26, 58);
     const birth = ctx.birthFor(age);
@@ -135,9 +150,9 @@ export class Registries {
   private countyLevel(): void {
     this.commissionId = this.organization('南川区卫生健康委员会', [this.orgType('county-commission', '县级卫生健康行政部门')], null);
     this.communityId = this.organization('南川区医共体', [this.orgType('medical-community', '紧密型县域医共体')], this.commissionId);
-    const centreTypes = Object.entries(CENTRE_ROLES).map(([code, display]) => ({
-      coding: [{ system: CENTRE_SYSTEM, code, display }],
-    }));
+    const centreTypes = Object.entries(CENTRE_ROLES)
+      .filter(([code]) => !DEPARTMENT_ONLY_CENTRE_ROLES.includes(code))
+      .map(([code, display]) => ({ coding: [{ system: CENTRE_SYSTEM, code, display }] }));
     this.countyHospitalId = this.organization(
       '南川区人民医院',
       [this.orgType('county-hospital', '县级综合医院'), ...centreTypes],
