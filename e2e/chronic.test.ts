@@ -5,22 +5,13 @@
  * module; the referral exists on the server. Also: the form on a 360-px phone without horizontal scrolling, and an
  * impossible reading refused with the server's message.
  */
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { horizontalOverflow, launch, shot, signIn, type Browser } from './browser.js';
-import { Api, buildWebApp, DEMO_PASSWORD, startServer, type RunningServer } from './server.js';
+import { horizontalOverflow, shot, startSuite, type Suite } from './browser.js';
+import { Api } from './server.js';
 
-let server: RunningServer;
-let browser: Browser;
+let suite: Suite;
 let doctor: Api;
 const startedAt = Date.now();
-
-async function newPage(width?: number): Promise<Page> {
-  const page = await browser.context.newPage();
-  if (width) await page.setViewportSize({ width, height: 740 });
-  page.on('pageerror', (e) => console.error('[browser error]', e.message));
-  return page;
-}
 
 /** A resident of the village doctor's clinic aged 40–80, under hypertension management (enrolled here if not yet). */
 async function hypertensive(): Promise<{ id: string; name: string; episode: string }> {
@@ -47,25 +38,21 @@ async function hypertensive(): Promise<{ id: string; name: string; episode: stri
 }
 
 beforeAll(async () => {
-  buildWebApp();
-  server = await startServer(200);
-  doctor = await Api.login(server.base, 'village.doctor');
-  browser = await launch();
+  suite = await startSuite(200);
+  doctor = await Api.login(suite.base, 'village.doctor');
   console.log(`chronic e2e setup: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await suite?.stop();
   console.log(`chronic e2e total: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 });
 
 describe('chronic follow-ups in Chromium', () => {
   it('the village doctor opens the due list, records BP 185/112 and sees the urgent referral created', async () => {
     const resident = await hypertensive();
-    const page = await newPage();
-    await signIn(page, server.base, 'village.doctor', DEMO_PASSWORD);
-    await page.goto(`${server.base}/chronic?programme=hypertension&view=all`);
+    const page = await suite.pageAs('village.doctor');
+    await page.goto(`${suite.base}/chronic?programme=hypertension&view=all`);
     const table = page.getByTestId('chronic-due-table');
     const row = table.locator('tr', { has: page.locator(`a[href="/patients/${resident.id}"]`) }).first();
     await row.waitFor({ timeout: 30_000 });
@@ -101,9 +88,8 @@ describe('chronic follow-ups in Chromium', () => {
 
   it('on a 360-px phone the form fits the screen; an impossible reading is refused with the server’s words', async () => {
     const resident = await hypertensive();
-    const page = await newPage(360);
-    await signIn(page, server.base, 'village.doctor', DEMO_PASSWORD);
-    await page.goto(`${server.base}/chronic/follow-up/${resident.id}?episode=${resident.episode}`);
+    const page = await suite.pageAs('village.doctor', 360);
+    await page.goto(`${suite.base}/chronic/follow-up/${resident.id}?episode=${resident.episode}`);
     await page.getByTestId('chronic-form-title').waitFor();
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(1);
     await shot(page, 'chronic-form-phone', { fullPage: true });

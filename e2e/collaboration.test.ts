@@ -8,24 +8,16 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { horizontalOverflow, launch, shot, signIn, type Browser } from './browser.js';
-import { Api, buildWebApp, DEMO_PASSWORD, startServer, type RunningServer } from './server.js';
+import { horizontalOverflow, shot, signIn, startSuite, type Suite } from './browser.js';
+import { Api, DEMO_PASSWORD } from './server.js';
 
 const ID_NUMBER_SYSTEM = 'urn:oid:2.16.156.10011.1.3';
 /** The placer-order system of the village clinic's orders (an ISO OID, so HL7 OBR-2 can name it as EI-3/EI-4). */
 const PLACER_OID = '1.2.156.112604.99.7';
 
-let server: RunningServer;
-let browser: Browser;
+let suite: Suite;
 let admin: Api;
 const startedAt = Date.now();
-
-async function newPage(width?: number): Promise<Page> {
-  const page = await browser.context.newPage();
-  if (width) await page.setViewportSize({ width, height: 740 });
-  page.on('pageerror', (e) => console.error('[browser error]', e.message));
-  return page;
-}
 
 /** Waits until the page's live connection (SSE) is open: only then can a push reach it. */
 async function live(page: Page): Promise<void> {
@@ -54,22 +46,19 @@ async function postHl7(message: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  buildWebApp();
-  server = await startServer(200);
-  admin = await Api.login(server.base, 'admin');
-  browser = await launch();
+  suite = await startSuite(200);
+  admin = await Api.login(suite.base, 'admin');
   console.log(`collaboration e2e setup: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await suite?.stop();
   console.log(`collaboration e2e total: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 });
 
 describe('critical values in Chromium', () => {
   it('a critical potassium arriving by HL7 v2 shows on the ordering doctor’s open page; read-back acknowledges it', async () => {
-    const doctor = await Api.login(server.base, 'village.doctor');
+    const doctor = await Api.login(suite.base, 'village.doctor');
     const me = await doctor.me();
     const practitionerId = me.practitionerId;
     expect(practitionerId, 'the village doctor has a Practitioner').toBeTruthy();
@@ -98,9 +87,8 @@ describe('critical values in Chromium', () => {
     });
 
     // The doctor is at work on another page when the result comes in.
-    const page = await newPage();
-    await signIn(page, server.base, 'village.doctor', DEMO_PASSWORD);
-    await page.goto(`${server.base}/patients`);
+    const page = await suite.pageAs('village.doctor');
+    await page.goto(`${suite.base}/patients`);
     await live(page);
     expect(await page.getByTestId('cv-banner').count()).toBe(0);
     const before = await badge(page);
@@ -152,7 +140,7 @@ describe('critical values in Chromium', () => {
     const list = await doctor.json<{ items: { taskId: string; state: string }[] }>('/api/critical-values?view=all');
     const alert = list.items[0]!;
     expect(alert.state).toBe('acknowledged');
-    await page.goto(`${server.base}/critical-values/${alert.taskId}`);
+    await page.goto(`${suite.base}/critical-values/${alert.taskId}`);
     await page.getByTestId('cv-chain').locator('.cv-event-acknowledged').waitFor();
     expect(await page.getByTestId('cv-state').textContent()).toContain('已确认');
     await shot(page, 'critical-value-chain');
@@ -162,20 +150,18 @@ describe('critical values in Chromium', () => {
 
 describe('two-way referral in Chromium', () => {
   it('township refers up through the form; the county accepts from its worklist and refers down with a discharge summary and follow-up plan; the township sees the follow-up task', async () => {
-    const township = await (await Api.login(server.base, 'township.doctor')).me();
+    const township = await (await Api.login(suite.base, 'township.doctor')).me();
     const resident = await firstResident(township.organizationId!);
 
     // The county specialist is at work with the app open: the referral arrives live (inbox badge).
-    const county = await newPage();
-    await signIn(county, server.base, 'county.specialist', DEMO_PASSWORD);
+    const county = await suite.pageAs('county.specialist');
     await live(county);
     const countyBefore = await badge(county);
 
     // Township doctor: the up-referral through the form.
-    const page = await newPage();
-    await signIn(page, server.base, 'township.doctor', DEMO_PASSWORD);
+    const page = await suite.pageAs('township.doctor');
     await page.getByTestId('bench-referrals').waitFor();
-    await page.goto(`${server.base}/referrals/new`);
+    await page.goto(`${suite.base}/referrals/new`);
     await choosePatient(page, resident.name);
     await chooseInstitution(page, '南川区人民医院');
     await page.getByTestId('department-input').click();
@@ -196,7 +182,7 @@ describe('two-way referral in Chromium', () => {
 
     // County specialist: the badge went up without reloading; the referral is on the worklist; accept it there.
     await expect.poll(() => badge(county), { timeout: 15_000 }).toBeGreaterThan(countyBefore);
-    await county.goto(`${server.base}/tasks?view=mine`);
+    await county.goto(`${suite.base}/tasks?view=mine`);
     const row = county.getByTestId('worklist-table').locator('tr.work-item', { hasText: resident.name });
     await row.first().waitFor();
     expect(await row.first().locator('.work-state').textContent()).toContain('待接收');
@@ -226,7 +212,7 @@ describe('two-way referral in Chromium', () => {
     await county.close();
 
     // Township: the down-referral is on the worklist; accepting it puts the follow-up task there.
-    await page.goto(`${server.base}/tasks?view=mine`);
+    await page.goto(`${suite.base}/tasks?view=mine`);
     const down = page
       .getByTestId('worklist-table')
       .locator('tr.work-item', { hasText: resident.name })
@@ -242,7 +228,7 @@ describe('two-way referral in Chromium', () => {
     await followUp.first().waitFor();
     await shot(page, 'worklist-township-follow-up');
     // On the workbench too.
-    await page.goto(`${server.base}/`);
+    await page.goto(`${suite.base}/`);
     await page.getByTestId('bench-tasks').locator('tr.work-item', { hasText: '出院后2周内随访' }).first().waitFor();
     // The first referral shows its way: accepted by the county.
     await page.goto(referralUrl);
@@ -253,13 +239,13 @@ describe('two-way referral in Chromium', () => {
 
 describe('referral form in Chromium', () => {
   it('bad input: without a reason the form shows the field error and sends nothing', async () => {
-    const page = await newPage();
+    const page = await suite.page();
     const sent: string[] = [];
     page.on('request', (r) => {
       if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/referrals') sent.push(r.url());
     });
-    await signIn(page, server.base, 'township.doctor', DEMO_PASSWORD);
-    await page.goto(`${server.base}/referrals/new`);
+    await signIn(page, suite.base, 'township.doctor', DEMO_PASSWORD);
+    await page.goto(`${suite.base}/referrals/new`);
     await page.getByTestId('referral-submit').click();
     const errors = page.locator('.ant-form-item-explain-error');
     await errors.first().waitFor();
@@ -267,7 +253,7 @@ describe('referral form in Chromium', () => {
     expect(text).toContain('请填写原因');
     expect(text).toContain('请选择居民');
     // Everything but the reason filled in: still only the reason's error, still nothing sent.
-    const me = await (await Api.login(server.base, 'township.doctor')).me();
+    const me = await (await Api.login(suite.base, 'township.doctor')).me();
     const resident = await firstResident(me.organizationId!);
     await choosePatient(page, resident.name);
     await chooseInstitution(page, '南川区人民医院');
@@ -282,9 +268,8 @@ describe('referral form in Chromium', () => {
   }, 180_000);
 
   it('phone (360 px): the referral form fits without horizontal scrolling', async () => {
-    const page = await newPage(360);
-    await signIn(page, server.base, 'township.doctor', DEMO_PASSWORD);
-    await page.goto(`${server.base}/referrals/new`);
+    const page = await suite.pageAs('township.doctor', 360);
+    await page.goto(`${suite.base}/referrals/new`);
     await page.getByTestId('referral-reason').waitFor();
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await page.getByTestId('referral-submit').click();

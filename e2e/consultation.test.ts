@@ -3,48 +3,32 @@
  * consultation through the form, the county centre accepts it and names its specialist as lead expert, the expert
  * writes an opinion and the conclusion on the consultation page, and the township doctor sees the conclusion and rates it.
  */
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, shot, signIn, type Browser } from './browser.js';
-import { Api, buildWebApp, DEMO_PASSWORD, startServer, type RunningServer } from './server.js';
+import { searchAndPick, shot, startSuite, type Suite } from './browser.js';
+import { Api } from './server.js';
+import { namedResident } from './staff.js';
 
-let server: RunningServer;
-let browser: Browser;
-
-async function newPage(): Promise<Page> {
-  const page = await browser.context.newPage();
-  page.on('pageerror', (e) => console.error('[browser error]', e.message));
-  return page;
-}
+let suite: Suite;
 
 beforeAll(async () => {
-  buildWebApp();
-  server = await startServer(200);
-  browser = await launch();
+  suite = await startSuite(200);
 }, 400_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await suite?.stop();
 });
 
 describe('remote consultation in Chromium', () => {
   it('township requests → county accepts with an expert → opinion and conclusion → township sees it and rates it', async () => {
-    const township = await Api.login(server.base, 'township.doctor');
-    const county = await Api.login(server.base, 'county.specialist');
+    const township = await Api.login(suite.base, 'township.doctor');
+    const county = await Api.login(suite.base, 'county.specialist');
     const expert = await county.me();
     const centre = await county.json<{ name: string }>(`/fhir/R4/Organization/${expert.organizationId}`);
-    const found = await township.json('/fhir/R4/Patient?_count=20');
-    const patient = (found.entry ?? [])
-      .map((e: { resource: { id: string; name?: { family?: string; given?: string[] }[] } }) => e.resource)
-      .find((p: { name?: { family?: string; given?: string[] }[] }) => p.name?.[0]?.family && p.name[0].given?.length);
-    const patientName = `${patient.name[0].family}${patient.name[0].given.join('')}`;
+    const patientName = (await namedResident(township)).name;
 
-    const page = await newPage();
-    await signIn(page, server.base, 'township.doctor', DEMO_PASSWORD);
-    await page.goto(`${server.base}/consultation/new`);
-    await page.locator('#patient').fill(patientName);
-    await page.locator('.ant-select-item-option').first().click();
+    const page = await suite.pageAs('township.doctor');
+    await page.goto(`${suite.base}/consultation/new`);
+    await searchAndPick(page, '#patient', patientName);
     await page.locator('#to').fill(centre.name);
     // Exactly the hospital, not one of its departments (their names start with the hospital's).
     await page.locator(`.ant-select-item-option[title="${centre.name}"]`).click();
@@ -62,9 +46,8 @@ describe('remote consultation in Chromium', () => {
     });
     await county.json(`/api/consultation/requests/${id}/begin`, { method: 'POST', body: {} });
 
-    const expertPage = await newPage();
-    await signIn(expertPage, server.base, 'county.specialist', DEMO_PASSWORD);
-    await expertPage.goto(`${server.base}/consultation/${id}`);
+    const expertPage = await suite.pageAs('county.specialist');
+    await expertPage.goto(`${suite.base}/consultation/${id}`);
     await expertPage.getByTestId('open-360').waitFor();
     await expertPage.getByTestId('opinion-text').fill('考虑不稳定型心绞痛，建议完善肌钙蛋白、心脏超声');
     await expertPage.getByTestId('opinion-form-submit').click();

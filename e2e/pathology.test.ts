@@ -7,19 +7,15 @@
  * with its HR mark and the picture. Then a second case is rejected with a standard reason, which the township sees;
  * and the township's request form and case page fit a 375-px phone.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { horizontalOverflow, launch, shot, signIn, type Browser } from './browser.js';
-import { Api, buildWebApp, DEMO_PASSWORD, startServer, type RunningServer } from './server.js';
+import { horizontalOverflow, openCase, searchAndPick, shot, startSuite, type Suite } from './browser.js';
+import { Api } from './server.js';
+import { createCentreStaff, namedResident } from './staff.js';
 
-let server: RunningServer;
-let browser: Browser;
+let suite: Suite;
 let township: Api;
-let dir: string;
 let pngPath: string;
 let patient: { id: string; name: string };
 const suffix = Date.now() % 100000;
@@ -59,12 +55,6 @@ function localInput(minutesAgo: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-async function newPage(): Promise<Page> {
-  const page = await browser.context.newPage();
-  page.on('pageerror', (e) => console.error('[browser error]', e.message));
-  return page;
-}
-
 /** Chooses an option of an Ant Design select (opened by clicking its input). */
 async function choose(page: Page, selector: string, option: string): Promise<void> {
   await page.locator(selector).click();
@@ -80,61 +70,54 @@ const headerFits = (page: Page) =>
     }),
   );
 
+/** A request by the township doctor through the API, with one specimen A removed and fixed so many minutes ago. */
+function requestThroughApi(r: {
+  item: string;
+  site: string;
+  reason: string;
+  specimen: { type: string; site: string; removed: number; fixed: number };
+}): Promise<{ task: string }> {
+  const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+  const { type, site, removed, fixed } = r.specimen;
+  return township.json<{ task: string }>('/api/pathology/requests', {
+    method: 'POST',
+    body: {
+      patient: `Patient/${patient.id}`,
+      item: r.item,
+      site: r.site,
+      reason: r.reason,
+      specimens: [{ type, site, label: 'A', collected: ago(removed), fixed: ago(fixed), fixative: 'nbf-10' }],
+    },
+  });
+}
+
 const stateOf = (page: Page) => page.getByTestId('case-state').textContent();
 
 beforeAll(async () => {
-  buildWebApp();
-  server = await startServer(200);
-  const admin = await Api.login(server.base, 'admin');
-  browser = await launch();
-  dir = mkdtempSync(join(tmpdir(), 'yiwang-e2e-pathology-'));
-  pngPath = join(dir, 'he-x200.png');
-  writeFileSync(pngPath, tinyPng());
+  suite = await startSuite(200);
+  const admin = await Api.login(suite.base, 'admin');
+  pngPath = suite.file('he-x200.png', tinyPng());
   // The county pathology department (a centre under the hospital that also carries the role): two pathologists.
-  const centres = await admin.json('/fhir/R4/Organization?type=urn:yiwang:centre-role|pathology&_count=50');
-  const orgs = (centres.entry ?? []).map((e: { resource: { id: string; partOf?: { reference?: string } } }) => e.resource);
-  const ids = new Set(orgs.map((o: { id: string }) => `Organization/${o.id}`));
-  const dept = orgs.find((o: { partOf?: { reference?: string } }) => ids.has(o.partOf?.reference ?? '')) ?? orgs[0];
-  for (const [i, username] of readers.entries()) {
-    const practitioner = await admin.json('/fhir/R4/Practitioner', {
-      method: 'POST',
-      body: { resourceType: 'Practitioner', name: [{ text: i ? '病理医生乙' : '病理医生甲', family: '病', given: [i ? '乙' : '甲'] }] },
-    });
-    await admin.json('/admin/users', {
-      method: 'POST',
-      body: {
-        username,
-        password: DEMO_PASSWORD,
-        roles: ['county-specialist'],
-        organizationId: dept.id,
-        practitionerId: practitioner.id,
-        displayName: username,
-      },
-    });
-  }
-  township = await Api.login(server.base, 'township.doctor');
-  const found = await township.json('/fhir/R4/Patient?_count=20');
-  const p = (found.entry ?? [])
-    .map((e: { resource: { id: string; name?: { family?: string; given?: string[] }[] } }) => e.resource)
-    .find((r: { name?: { family?: string; given?: string[] }[] }) => r.name?.[0]?.family && r.name[0].given?.length);
-  patient = { id: p.id, name: `${p.name[0].family}${p.name[0].given.join('')}` };
+  await createCentreStaff(admin, 'pathology', [
+    { username: readers[0]!, name: '病理医生甲' },
+    { username: readers[1]!, name: '病理医生乙' },
+  ]);
+  township = await Api.login(suite.base, 'township.doctor');
+  const { id, name } = await namedResident(township);
+  patient = { id, name };
 }, 400_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await suite?.stop();
 });
 
 describe('pathology centre in the browser', () => {
   let caseUrl = '';
 
   it('a township doctor requests a biopsy examination with its specimen and sends it', async () => {
-    const page = await newPage();
-    await signIn(page, server.base, 'township.doctor', DEMO_PASSWORD);
-    await page.goto(`${server.base}/pathology/new`);
-    await page.locator('#pathology-patient').fill(patient.name);
-    await page.locator('.ant-select-item-option').first().click();
+    const page = await suite.pageAs('township.doctor');
+    await page.goto(`${suite.base}/pathology/new`);
+    await searchAndPick(page, '#pathology-patient', patient.name);
     await choose(page, '#pathology-item', '活检小标本病理诊断');
     await page.getByTestId('pathology-site').fill('胃镜活检：胃窦');
     await page.getByTestId('pathology-reason').fill('上腹痛两月，胃镜见胃窦黏膜粗糙，取活检');
@@ -156,11 +139,8 @@ describe('pathology centre in the browser', () => {
   });
 
   it('a pathologist receives, claims, grosses, cuts a slide, photographs and reports; a second one signs', async () => {
-    const page = await newPage();
-    await signIn(page, server.base, readers[0]!, DEMO_PASSWORD);
-    await page.goto(`${server.base}/pathology`);
-    const taskId = caseUrl.split('/').pop()!;
-    await page.getByTestId(`open-case-${taskId}`).click();
+    const page = await suite.pageAs(readers[0]!);
+    await openCase(page, suite.base, '/pathology', caseUrl);
     await expect.poll(() => page.getByTestId('cold-A').textContent(), { timeout: 20_000 }).toContain('40 分钟');
     await page.getByTestId('select-specimen-A').check();
     await page.getByTestId('pathology-receive').click();
@@ -194,8 +174,7 @@ describe('pathology centre in the browser', () => {
     await shot(page, 'pathology-report');
     await page.close();
 
-    const second = await newPage();
-    await signIn(second, server.base, readers[1]!, DEMO_PASSWORD);
+    const second = await suite.pageAs(readers[1]!);
     await second.goto(caseUrl);
     await second.getByTestId('report-sign').click();
     await expect.poll(() => stateOf(second), { timeout: 20_000 }).toContain('报告已签发');
@@ -204,11 +183,8 @@ describe('pathology centre in the browser', () => {
   });
 
   it('the township doctor sees the signed report with its HR mark and the picture', async () => {
-    const page = await newPage();
-    await signIn(page, server.base, 'township.doctor', DEMO_PASSWORD);
-    await page.goto(`${server.base}/pathology?view=requested&all=1`);
-    const taskId = caseUrl.split('/').pop()!;
-    await page.getByTestId(`open-case-${taskId}`).click();
+    const page = await suite.pageAs('township.doctor');
+    await openCase(page, suite.base, '/pathology?view=requested&all=1', caseUrl);
     await page.getByTestId('pathology-report').waitFor();
     expect(await stateOf(page)).toContain('报告已签发');
     expect(await page.getByTestId('report-status').textContent()).toContain('已签发');
@@ -223,39 +199,24 @@ describe('pathology centre in the browser', () => {
   });
 
   it('the centre rejects a specimen with a standard reason and the township sees why', async () => {
-    const created = await township.json<{ task: string }>('/api/pathology/requests', {
-      method: 'POST',
-      body: {
-        patient: `Patient/${patient.id}`,
-        item: 'PATH-biopsy',
-        site: '宫颈活检',
-        reason: '接触性出血，阴道镜下取活检',
-        specimens: [
-          {
-            type: 'biopsy',
-            site: '宫颈3点',
-            label: 'A',
-            collected: new Date(Date.now() - 300 * 60_000).toISOString(),
-            fixed: new Date(Date.now() - 150 * 60_000).toISOString(),
-            fixative: 'nbf-10',
-          },
-        ],
-      },
+    const created = await requestThroughApi({
+      item: 'PATH-biopsy',
+      site: '宫颈活检',
+      reason: '接触性出血，阴道镜下取活检',
+      specimen: { type: 'biopsy', site: '宫颈3点', removed: 300, fixed: 150 },
     });
     await township.json(`/api/pathology/cases/${created.task}/images`, { method: 'POST', body: {} });
 
-    const page = await newPage();
-    await signIn(page, server.base, readers[0]!, DEMO_PASSWORD);
-    await page.goto(`${server.base}/pathology/cases/${created.task}`);
+    const page = await suite.pageAs(readers[0]!);
+    await page.goto(`${suite.base}/pathology/cases/${created.task}`);
     await expect.poll(() => page.getByTestId('cold-A').textContent(), { timeout: 20_000 }).toContain('超时');
     await choose(page, '[data-testid=pathology-reject-reason]', '标本未及时固定');
     await page.getByTestId('pathology-reject').click();
     await expect.poll(() => stateOf(page), { timeout: 20_000 }).toContain('标本拒收');
     await page.close();
 
-    const requester = await newPage();
-    await signIn(requester, server.base, 'township.doctor', DEMO_PASSWORD);
-    await requester.goto(`${server.base}/pathology/cases/${created.task}`);
+    const requester = await suite.pageAs('township.doctor');
+    await requester.goto(`${suite.base}/pathology/cases/${created.task}`);
     await expect.poll(() => stateOf(requester), { timeout: 20_000 }).toContain('标本拒收，待重新送检');
     await expect.poll(() => requester.getByTestId('specimen-status-A').textContent(), { timeout: 20_000 }).toContain('标本未及时固定');
     expect(await requester.getByTestId('pathology-history').textContent()).toContain('标本拒收');
@@ -277,33 +238,19 @@ describe('pathology centre in the browser', () => {
 
   it('the township pages fit a 375-px phone', async () => {
     // A request not sent yet: its case page header carries the send and cancel buttons.
-    const unsent = await township.json<{ task: string }>('/api/pathology/requests', {
-      method: 'POST',
-      body: {
-        patient: `Patient/${patient.id}`,
-        item: 'PATH-surgical',
-        site: '腹腔镜胆囊切除术：胆囊',
-        reason: '胆囊结石伴慢性胆囊炎',
-        specimens: [
-          {
-            type: 'tissue',
-            site: '胆囊',
-            label: 'A',
-            collected: new Date(Date.now() - 40 * 60_000).toISOString(),
-            fixed: new Date(Date.now() - 20 * 60_000).toISOString(),
-            fixative: 'nbf-10',
-          },
-        ],
-      },
+    const unsent = await requestThroughApi({
+      item: 'PATH-surgical',
+      site: '腹腔镜胆囊切除术：胆囊',
+      reason: '胆囊结石伴慢性胆囊炎',
+      specimen: { type: 'tissue', site: '胆囊', removed: 40, fixed: 20 },
     });
-    const page = await newPage();
+    const page = await suite.pageAs('township.doctor');
     await page.setViewportSize({ width: 375, height: 812 });
-    await signIn(page, server.base, 'township.doctor', DEMO_PASSWORD);
-    await page.goto(`${server.base}/pathology/new`);
+    await page.goto(`${suite.base}/pathology/new`);
     await page.getByTestId('pathology-submit').waitFor();
     await page.screenshot({ path: '/tmp/pathology-phone-request.png', fullPage: true });
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
-    await page.goto(`${server.base}/pathology/cases/${unsent.task}`);
+    await page.goto(`${suite.base}/pathology/cases/${unsent.task}`);
     await page.getByTestId('pathology-send').waitFor();
     await page.screenshot({ path: '/tmp/pathology-phone-unsent.png', fullPage: true });
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);

@@ -9,30 +9,22 @@ import type { Page } from 'playwright-core';
 import { totpCode } from '../server/src/platform/auth/totp.js';
 import { canonical, surnameReading } from '../server/src/platform/identity/matching/pinyin.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { horizontalOverflow, launch, shot, signIn, type Browser } from './browser.js';
-import { Api, buildWebApp, DEMO_PASSWORD, EHEALTH_CARD_SYSTEM, enrichResident, startServer, type RunningServer } from './server.js';
+import { horizontalOverflow, shot, signIn, startSuite, type Suite } from './browser.js';
+import { Api, DEMO_PASSWORD, EHEALTH_CARD_SYSTEM, enrichResident } from './server.js';
 
-let server: RunningServer;
-let browser: Browser;
+let suite: Suite;
 let big: { id: string; name: string; idNumber: string; card: string; resources: number };
 let residentPatientId: string;
 let doctorOrg: string;
 let emptyPatientId: string;
 const startedAt = Date.now();
 
-async function newPage(): Promise<Page> {
-  const page = await browser.context.newPage();
-  page.on('pageerror', (e) => console.error('[browser error]', e.message));
-  return page;
-}
-
 beforeAll(async () => {
-  buildWebApp();
-  server = await startServer(300);
-  const admin = await Api.login(server.base, 'admin');
-  const doctor = await (await Api.login(server.base, 'village.doctor')).me();
+  suite = await startSuite(300);
+  const admin = await Api.login(suite.base, 'admin');
+  const doctor = await (await Api.login(suite.base, 'village.doctor')).me();
   doctorOrg = doctor.organizationId!;
-  residentPatientId = (await (await Api.login(server.base, 'resident')).me()).patientId!;
+  residentPatientId = (await (await Api.login(suite.base, 'resident')).me()).patientId!;
   // A resident of the village doctor's village, given a long history at the clinic, its township centre and the county hospital.
   const village = await admin.json(`/fhir/R4/Organization/${doctor.organizationId}`);
   const township = village.partOf.reference.split('/')[1];
@@ -57,20 +49,18 @@ beforeAll(async () => {
     })
   ).id;
   big = { id: p.id, name: p.name[0].text ?? p.name[0].family + p.name[0].given.join(''), idNumber: p.identifier[0].value, card, resources };
-  browser = await launch();
   console.log(
     `e2e setup: server with demo county and ${resources} resources for ${big.name} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
   );
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await suite?.stop();
   console.log(`e2e total: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 });
 
 async function searchFor(page: Page, text: string): Promise<void> {
-  await page.goto(`${server.base}/patients`);
+  await page.goto(`${suite.base}/patients`);
   const box = page.getByPlaceholder('姓名 / 拼音 / 身份证号 / 电子健康卡 / 手机号');
   await box.fill(text);
   await box.press('Enter');
@@ -79,28 +69,28 @@ async function searchFor(page: Page, text: string): Promise<void> {
 
 describe('web app served by the API server', () => {
   it('serves files, falls back to index.html for app routes only, and keeps the API behind the guard', async () => {
-    const index = await fetch(`${server.base}/patients/some-id`);
+    const index = await fetch(`${suite.base}/patients/some-id`);
     expect(index.status).toBe(200);
     expect(index.headers.get('cache-control')).toBe('no-cache');
     const html = await index.text();
     expect(html).toContain('<div id="root">');
     const asset = html.match(/\/assets\/[^"]+\.js/)![0];
-    const js = await fetch(server.base + asset);
+    const js = await fetch(suite.base + asset);
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/javascript/);
     expect(js.headers.get('cache-control')).toContain('immutable');
-    expect((await fetch(`${server.base}/admin/nothing-here`)).status).toBe(404);
-    expect((await fetch(`${server.base}/fhir`)).status).toBe(404);
-    expect((await fetch(`${server.base}/api/modules`)).status).toBe(401);
-    expect((await fetch(`${server.base}/%E0%A4%A`)).status).toBe(400);
-    const traversal = await fetch(`${server.base}/assets/..%2f..%2f..%2fpackage.json`);
+    expect((await fetch(`${suite.base}/admin/nothing-here`)).status).toBe(404);
+    expect((await fetch(`${suite.base}/fhir`)).status).toBe(404);
+    expect((await fetch(`${suite.base}/api/modules`)).status).toBe(401);
+    expect((await fetch(`${suite.base}/%E0%A4%A`)).status).toBe(400);
+    const traversal = await fetch(`${suite.base}/assets/..%2f..%2f..%2fpackage.json`);
     expect(await traversal.text()).not.toContain('"workspaces"');
-    const admin = await Api.login(server.base, 'admin');
+    const admin = await Api.login(suite.base, 'admin');
     const nav = (await admin.json<{ modules: { nav: { path: string }[] }[] }>('/api/modules')).modules.flatMap((m) =>
       m.nav.map((e) => e.path),
     );
     expect(nav).toEqual(expect.arrayContaining(['/', '/patients', '/manage/users', '/manage/audit']));
-    const resident = await Api.login(server.base, 'resident');
+    const resident = await Api.login(suite.base, 'resident');
     const own = (await resident.json<{ modules: { nav: { path: string }[] }[] }>('/api/modules')).modules.flatMap((m) =>
       m.nav.map((e) => e.path),
     );
@@ -110,8 +100,7 @@ describe('web app served by the API server', () => {
 
 describe('web app in Chromium', () => {
   it('village doctor: workbench, search by name, ID number and e-health card, 360° view under 1 s', async () => {
-    const page = await newPage();
-    await signIn(page, server.base, 'village.doctor', DEMO_PASSWORD);
+    const page = await suite.pageAs('village.doctor');
     const residents = page.getByTestId('village-residents').locator('tbody tr a');
     await residents.first().waitFor();
     expect(await residents.count()).toBeGreaterThan(5);
@@ -152,7 +141,7 @@ describe('web app in Chromium', () => {
     expect(median).toBeLessThan(1000);
     // Full page load by URL, for the record (includes downloading and parsing the app).
     const f0 = Date.now();
-    await page.goto(`${server.base}/patients/${big.id}`);
+    await page.goto(`${suite.base}/patients/${big.id}`);
     await page.getByTestId('timeline').locator('.timeline-item').first().waitFor();
     console.log(`360° view by URL (cold page load incl. the app): ${Date.now() - f0} ms`);
 
@@ -176,9 +165,8 @@ describe('web app in Chromium', () => {
   });
 
   it('village doctor: a record outside the scope is not found; break-glass opens it with a reason', async () => {
-    const page = await newPage();
-    await signIn(page, server.base, 'village.doctor', DEMO_PASSWORD);
-    await page.goto(`${server.base}/patients/${residentPatientId}`);
+    const page = await suite.pageAs('village.doctor');
+    await page.goto(`${suite.base}/patients/${residentPatientId}`);
     await page.getByTestId('patient-not-found').waitFor();
     await page.getByTestId('break-glass').click();
     await page.getByTestId('break-glass-reason').fill('患者昏迷送至本院，急需查看既往病史');
@@ -189,8 +177,7 @@ describe('web app in Chromium', () => {
   });
 
   it('manager: identity fields masked', async () => {
-    const page = await newPage();
-    await signIn(page, server.base, 'manager', DEMO_PASSWORD);
+    const page = await suite.pageAs('manager');
     await page.getByTestId('indicators').locator('.ant-statistic-content-value').first().waitFor();
     await page.locator('[data-testid=burden-chart] canvas').waitFor();
     await shot(page, 'manager-workbench');
@@ -206,15 +193,14 @@ describe('web app in Chromium', () => {
   });
 
   it('resident: own record with its access log; another resident is not found', async () => {
-    const page = await newPage();
-    await signIn(page, server.base, 'resident', DEMO_PASSWORD);
+    const page = await suite.pageAs('resident');
     await page.getByTestId('open-own-record').click();
     await page.getByTestId('timeline').waitFor();
     expect(page.url()).toContain(residentPatientId);
     await page.getByRole('tab', { name: '访问记录' }).click();
     await page.getByTestId('access-log').locator('.accessor', { hasText: 'village.doctor' }).first().waitFor();
     expect(await page.getByTestId('access-log').textContent()).toContain('紧急授权');
-    await page.goto(`${server.base}/patients/${big.id}`);
+    await page.goto(`${suite.base}/patients/${big.id}`);
     await page.getByTestId('patient-not-found').waitFor();
     expect(await page.getByTestId('break-glass').count()).toBe(0);
     const nav = await page.getByTestId('nav').textContent();
@@ -224,9 +210,8 @@ describe('web app in Chromium', () => {
   });
 
   it('administrator: users, create a user, institutions tree, audit search, break-glass report, access log', async () => {
-    const page = await newPage();
-    await signIn(page, server.base, 'admin', DEMO_PASSWORD);
-    await page.goto(`${server.base}/manage/users`);
+    const page = await suite.pageAs('admin');
+    await page.goto(`${suite.base}/manage/users`);
     await page.getByTestId('users').getByText('village.doctor', { exact: true }).waitFor();
     await page.getByTestId('create-user').click();
     await page.locator('input#new-username').fill('e2e.nurse');
@@ -237,36 +222,34 @@ describe('web app in Chromium', () => {
     await page.getByRole('button', { name: /确\s*定|OK/ }).click();
     await page.getByTestId('users').getByText('e2e.nurse', { exact: true }).waitFor();
 
-    await page.goto(`${server.base}/manage/institutions`);
+    await page.goto(`${suite.base}/manage/institutions`);
     await page.getByTestId('org-tree').locator('.org-node').first().waitFor();
     expect(await page.getByTestId('org-tree').textContent()).toContain('南川区');
     await shot(page, 'institutions');
 
-    await page.goto(`${server.base}/manage/audit`);
+    await page.goto(`${suite.base}/manage/audit`);
     await page.locator('input#audit-patient').fill(big.id);
     await page.getByTestId('audit-search').click();
     await page.getByTestId('audit-rows').getByText('village.doctor').first().waitFor();
     await shot(page, 'audit', { fullPage: false });
 
-    await page.goto(`${server.base}/manage/break-glass`);
+    await page.goto(`${suite.base}/manage/break-glass`);
     await page.getByTestId('break-glass-rows').getByText('患者昏迷送至本院，急需查看既往病史').first().waitFor();
     await shot(page, 'break-glass-report');
 
-    await page.goto(`${server.base}/patients/${big.id}`);
+    await page.goto(`${suite.base}/patients/${big.id}`);
     await page.getByRole('tab', { name: '访问记录' }).click();
     await page.getByTestId('access-log').locator('.accessor', { hasText: 'village.doctor' }).first().waitFor();
     await page.close();
   });
 
   it('phone (360 px): workbench, search and 360° view without horizontal scrolling', async () => {
-    const page = await newPage();
-    await page.setViewportSize({ width: 360, height: 740 });
-    await signIn(page, server.base, 'village.doctor', DEMO_PASSWORD);
+    const page = await suite.pageAs('village.doctor', 360);
     await page.getByTestId('village-residents').locator('tbody tr a').first().waitFor();
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await searchFor(page, big.name);
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
-    await page.goto(`${server.base}/patients/${big.id}`);
+    await page.goto(`${suite.base}/patients/${big.id}`);
     await page.getByTestId('timeline').locator('.timeline-item').first().waitFor();
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await shot(page, 'phone-360', { fullPage: false });
@@ -276,16 +259,16 @@ describe('web app in Chromium', () => {
   });
 
   it('second factor: the one-time code is asked for after the password', async () => {
-    const admin = await Api.login(server.base, 'admin');
+    const admin = await Api.login(suite.base, 'admin');
     await admin.json('/admin/users', {
       method: 'POST',
       body: { username: 'e2e.totp', password: 'Totp@2026-e2e!', roles: ['village-doctor'], organizationId: doctorOrg },
     });
-    const user = await Api.login(server.base, 'e2e.totp', 'Totp@2026-e2e!');
+    const user = await Api.login(suite.base, 'e2e.totp', 'Totp@2026-e2e!');
     const { secret } = await user.json<{ secret: string }>('/auth/totp/setup', { method: 'POST', body: {} });
     await user.json('/auth/totp/enable', { method: 'POST', body: { code: totpCode(secret, Date.now()) } });
-    const page = await newPage();
-    await page.goto(`${server.base}/login`);
+    const page = await suite.page();
+    await page.goto(`${suite.base}/login`);
     await page.locator('input#username').fill('e2e.totp');
     await page.locator('input#password').fill('Totp@2026-e2e!');
     await page.getByTestId('login-submit').click();
@@ -299,12 +282,12 @@ describe('web app in Chromium', () => {
 
   it('every role gets its workbench without failed requests', async () => {
     for (const username of ['township.doctor', 'county.specialist', 'public.health', 'pharmacist', 'cdc.officer', 'insurance.officer']) {
-      const page = await newPage();
+      const page = await suite.page();
       const failed: string[] = [];
       page.on('response', (r) => {
         if (r.status() >= 400 && new URL(r.url()).pathname.startsWith('/fhir/')) failed.push(`${r.status()} ${r.url()}`);
       });
-      await signIn(page, server.base, username, DEMO_PASSWORD);
+      await signIn(page, suite.base, username, DEMO_PASSWORD);
       await page.waitForLoadState('networkidle');
       expect(await page.locator('.ant-alert-error').count(), username).toBe(0);
       expect(failed, username).toEqual([]);
@@ -313,16 +296,16 @@ describe('web app in Chromium', () => {
   });
 
   it('bad input: wrong password, server down, a resident with no data, unknown links — clear messages in Chinese', async () => {
-    const page = await newPage();
-    await page.goto(`${server.base}/login`);
+    const page = await suite.page();
+    await page.goto(`${suite.base}/login`);
     await page.locator('input#username').fill('village.doctor');
     await page.locator('input#password').fill('wrong-password');
     await page.getByTestId('login-submit').click();
     expect(await page.getByTestId('login-error').textContent()).toContain('用户名或密码错误');
 
-    await signIn(page, server.base, 'village.doctor', DEMO_PASSWORD);
+    await signIn(page, suite.base, 'village.doctor', DEMO_PASSWORD);
     // A resident with nothing recorded: the view opens, each section says 暂无数据.
-    await page.goto(`${server.base}/patients/${emptyPatientId}`);
+    await page.goto(`${suite.base}/patients/${emptyPatientId}`);
     await page.getByTestId('patient-name').getByText('林空档').waitFor();
     await page.getByTestId('timeline').locator('.ant-empty-description', { hasText: '暂无数据' }).waitFor();
     expect(await page.getByTestId('problems').textContent()).toContain('暂无数据');
@@ -331,11 +314,11 @@ describe('web app in Chromium', () => {
     await shot(page, 'patient-360-empty');
 
     // Unknown links: an app path and a resident id that does not exist.
-    await page.goto(`${server.base}/no/such/page`);
+    await page.goto(`${suite.base}/no/such/page`);
     await page.getByTestId('page-not-found').getByText('页面不存在').waitFor();
     await page.getByRole('link', { name: '返回工作台' }).click();
     await page.getByTestId('village-residents').waitFor();
-    await page.goto(`${server.base}/patients/00000000-0000-0000-0000-000000000000`);
+    await page.goto(`${suite.base}/patients/00000000-0000-0000-0000-000000000000`);
     await page.getByTestId('patient-not-found').getByText('未找到该居民').waitFor();
     await page.getByTestId('back-link').click();
     await page.getByPlaceholder('姓名 / 拼音 / 身份证号 / 电子健康卡 / 手机号').waitFor();
@@ -347,7 +330,7 @@ describe('web app in Chromium', () => {
     await box.press('Enter');
     expect(await page.getByTestId('error-alert').textContent()).toContain('无法连接服务器');
     await page.getByTestId('retry').waitFor();
-    await page.goto(`${server.base}/patients/${big.id}`);
+    await page.goto(`${suite.base}/patients/${big.id}`);
     expect(await page.getByTestId('error-page').textContent()).toContain('无法连接服务器');
     await shot(page, 'server-down');
     await page.unroute(/\/(fhir|auth|api)\//);
@@ -357,8 +340,7 @@ describe('web app in Chromium', () => {
   });
 
   it('an expired session returns to the login page with a message; English is switchable', async () => {
-    const page = await newPage();
-    await signIn(page, server.base, 'township.doctor', DEMO_PASSWORD);
+    const page = await suite.pageAs('township.doctor');
     await page.evaluate(() => {
       const s = JSON.parse(sessionStorage.getItem('yiwang.session')!);
       sessionStorage.setItem(
@@ -366,7 +348,7 @@ describe('web app in Chromium', () => {
         JSON.stringify({ ...s, access: 'expired.token', refresh: 'revoked', expiresAt: Date.now() + 600_000 }),
       );
     });
-    await page.goto(`${server.base}/patients?q=${encodeURIComponent(big.name)}`);
+    await page.goto(`${suite.base}/patients?q=${encodeURIComponent(big.name)}`);
     await page.getByTestId('login-notice').waitFor();
     expect(await page.getByTestId('login-notice').textContent()).toContain('会话已过期');
     await page.getByRole('button', { name: 'English' }).click();

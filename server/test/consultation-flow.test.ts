@@ -8,10 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { YiwangApp } from '../src/app.js';
 import { ManualClock } from '../src/platform/clock.js';
-import { adminClient, clockedApp, ENGINES, type TestClient } from './helpers/db.js';
-import { buildCommunity, communityUsers, type Community } from './workflow-fixtures.js';
+import { clockedApp, ENGINES, type TestClient } from './helpers/db.js';
+import type { communityUsers, Community } from './workflow-fixtures.js';
+import { addResident, addSystolicPressure, workflowCommunity, organization } from './helpers/community.js';
+import { postJson, resourceCounts } from './helpers/http.js';
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
 const BASE = '/api/consultation/requests';
 
 describe.each(ENGINES)('remote consultation on %s', (engine) => {
@@ -31,25 +32,13 @@ describe.each(ENGINES)('remote consultation on %s', (engine) => {
 
   beforeAll(async () => {
     yiwang = await clockedApp(engine, clock);
-    admin = await adminClient(yiwang);
-    c = await buildCommunity(yiwang, admin.tenant);
-    u = await communityUsers(admin, c);
+    ({ admin, c, u } = await workflowCommunity(yiwang));
     const repo = yiwang.systemRepository(c.tenant);
     const s = randomUUID().slice(0, 8);
     ids = { HC: `HC-${s}`, HN: `HN-${s}`, expert1: `Practitioner/${c.practitioners.dept}`, expert2: `Practitioner/pr-hn-${s}` };
     // The county hospital's consultation centre (会诊中心) and a second department (神经内科) with an invited and an uninvited doctor.
-    await repo.update('Organization', ids.HC, {
-      resourceType: 'Organization',
-      id: ids.HC,
-      name: '南川区人民医院会诊中心',
-      partOf: { reference: `Organization/${c.ids.H}` },
-    });
-    await repo.update('Organization', ids.HN, {
-      resourceType: 'Organization',
-      id: ids.HN,
-      name: '南川区人民医院神经内科',
-      partOf: { reference: `Organization/${c.ids.H}` },
-    });
+    await repo.update('Organization', ids.HC, organization(ids.HC, '南川区人民医院会诊中心', c.ids.H));
+    await repo.update('Organization', ids.HN, organization(ids.HN, '南川区人民医院神经内科', c.ids.H));
     for (const [id, name] of [
       [`pr-hc-${s}`, '周主任'],
       [`pr-hn-${s}`, '吴医生'],
@@ -66,26 +55,8 @@ describe.each(ENGINES)('remote consultation on %s', (engine) => {
     centre = await admin.as({ roles: ['county-specialist'], organizationId: ids.HC, practitionerId: `pr-hc-${s}` });
     neuro = await admin.as({ roles: ['county-specialist'], organizationId: ids.HN, practitionerId: `pr-hn-${s}` });
     uninvited = await admin.as({ roles: ['county-specialist'], organizationId: ids.HN, practitionerId: `pr-hx-${s}` });
-    patient = `Patient/P-${s}`;
-    await repo.update('Patient', patient.slice(8), {
-      resourceType: 'Patient',
-      id: patient.slice(8),
-      name: [{ text: '陈秀英' }],
-      gender: 'female',
-      birthDate: '1950-06-15',
-      managingOrganization: { reference: `Organization/${c.ids.V1}` },
-    });
-    observation = `Observation/${
-      (
-        await repo.create({
-          resourceType: 'Observation',
-          status: 'final',
-          code: { coding: [{ system: 'http://loinc.org', code: '8480-6', display: '收缩压' }] },
-          subject: { reference: patient },
-          valueQuantity: { value: 186, unit: 'mmHg' },
-        })
-      ).resource.id
-    }`;
+    patient = await addResident(admin, { id: `P-${s}`, name: '陈秀英', gender: 'female', birthDate: '1950-06-15', managedBy: c.ids.V1 });
+    observation = await addSystolicPressure(admin, patient, 186);
     condition = `Condition/${
       (await repo.create({ resourceType: 'Condition', code: { text: '原发性高血压' }, subject: { reference: patient } })).resource.id
     }`;
@@ -94,7 +65,7 @@ describe.each(ENGINES)('remote consultation on %s', (engine) => {
     await yiwang?.close();
   });
 
-  const post = (client: TestClient, url: string, body: unknown = {}) => client.request('POST', url, body, JSON_HEADERS);
+  const post = postJson;
   const get = (client: TestClient, url: string) => client.request('GET', url);
   const request = (overrides: Record<string, unknown> = {}) => ({
     kind: 'single',
@@ -114,15 +85,8 @@ describe.each(ENGINES)('remote consultation on %s', (engine) => {
   };
   const schedule = (id: string, experts: string[], lead = experts[0]) =>
     post(centre, `${BASE}/${id}/schedule`, { start: inAnHour(), experts, lead });
-  const counts = async () => {
-    const rows = await yiwang.systemRepository(c.tenant).query<Record<string, string | number>>(
-      `SELECT (SELECT count(*) FROM "Task" WHERE tenant = $1) AS t, (SELECT count(*) FROM "ServiceRequest" WHERE tenant = $1) AS s,
-              (SELECT count(*) FROM "CareTeam" WHERE tenant = $1) AS ct, (SELECT count(*) FROM "ClinicalImpression" WHERE tenant = $1) AS ci,
-              (SELECT count(*) FROM "ChargeItem" WHERE tenant = $1) AS ch`,
-      [c.tenant],
-    );
-    return Object.fromEntries(Object.entries(rows[0]).map(([k, v]) => [k, Number(v)]));
-  };
+  const counts = () =>
+    resourceCounts(admin, { t: 'Task', s: 'ServiceRequest', ct: 'CareTeam', ci: 'ClinicalImpression', ch: 'ChargeItem' });
 
   it('runs a single-specialty instant consultation: request → accept → schedule → session → opinion → conclusion → evaluation', async () => {
     // Before the consultation neither the centre's expert nor anyone of the hospital sees the resident.

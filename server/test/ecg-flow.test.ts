@@ -7,71 +7,43 @@
  * a reader's QTc > 500 ms → a critical value; access for another township and the county centre; bad input (11 leads,
  * a CT image, garbage, a sample rate out of range, another patient's file) → 400 naming what is wrong, nothing written.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminClient, ENGINES, sharedApp, type TestClient } from './helpers/db.js';
 import { aecgTracing, csvTracing, jsonTracing } from './ecg-fixtures.js';
+import { medicalCommunity, readingCentreLayout } from './helpers/community.js';
+import { postJson, readingCases, resourceCounts, versionStatuses, withDefaults } from './helpers/http.js';
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
 const SAMPLES = '/work/shared/data/dicom/pydicom/single';
 const DICOM_ECG = readFileSync(`${SAMPLES}/waveform_ecg.dcm`);
 const CT = readFileSync(`${SAMPLES}/CT_small.dcm`);
 
 describe.each(ENGINES)('ECG centre on %s', (engine) => {
   let admin: TestClient;
-  const s = randomUUID().slice(0, 8);
-  const ids = { C: `C-${s}`, H: `H-${s}`, EH: `EH-${s}`, CP: `CP-${s}`, T1: `T1-${s}`, V1: `V1-${s}`, T2: `T2-${s}` };
-  const pr = { township: `pr-t1-${s}`, reader1: `pr-r1-${s}`, reader2: `pr-r2-${s}`, other: `pr-t2-${s}`, cardio: `pr-cp-${s}` };
-  const patient = `Patient/P-${s}`;
-  /** The DICOM sample's patient: a woman born 1971-01-23 (the file is anonymised: no name). */
-  const patient2 = `Patient/Q-${s}`;
-  let u: Record<'township' | 'reader1' | 'reader2' | 'other' | 'cardio', TestClient>;
+  const town = medicalCommunity({
+    ...readingCentreLayout({
+      role: 'ecg',
+      department: '南川区人民医院心电诊断中心',
+      clinic: { name: '南川区人民医院胸痛中心', role: 'chest-pain' },
+    }),
+    residents: {
+      patient: { id: 'P', name: '王小东', gender: 'male', birthDate: '1950-03-01', managedBy: 'V1' },
+      /** The DICOM sample's patient: a woman born 1971-01-23 (the file is anonymised: no name). */
+      patient2: { id: 'Q', name: '李秀英', gender: 'female', birthDate: '1971-01-23', managedBy: 'V1' },
+    },
+  });
+  const { ids } = town;
+  const { patient, patient2 } = town.residents;
+  let u: Awaited<ReturnType<typeof town.build>>;
 
   beforeAll(async () => {
     admin = await adminClient(await sharedApp(engine));
-    const repo = admin.yiwang.systemRepository(admin.tenant);
-    const org = (id: string, name: string, partOf?: string, centre?: string) => ({
-      resourceType: 'Organization',
-      id,
-      name,
-      ...(centre ? { type: [{ coding: [{ system: 'urn:yiwang:centre-role', code: centre }] }] } : {}),
-      ...(partOf ? { partOf: { reference: `Organization/${partOf}` } } : {}),
-    });
-    for (const o of [
-      org(ids.C, '南川区医共体'),
-      org(ids.H, '南川区人民医院', ids.C),
-      org(ids.EH, '南川区人民医院心电诊断中心', ids.H, 'ecg'),
-      org(ids.CP, '南川区人民医院胸痛中心', ids.H, 'chest-pain'),
-      org(ids.T1, '大观镇卫生院', ids.C),
-      org(ids.V1, '大观镇金龙村卫生室', ids.T1),
-      org(ids.T2, '南平镇卫生院', ids.C),
-    ])
-      await repo.update('Organization', o.id, o);
-    for (const id of Object.values(pr)) await repo.update('Practitioner', id, { resourceType: 'Practitioner', id, name: [{ text: id }] });
-    const person = (ref: string, name: string, gender: string, birthDate: string) =>
-      repo.update('Patient', ref.slice(8), {
-        resourceType: 'Patient',
-        id: ref.slice(8),
-        name: [{ text: name, family: name[0], given: [name.slice(1)] }],
-        gender,
-        birthDate,
-        managingOrganization: { reference: `Organization/${ids.V1}` },
-      });
-    await person(patient, '王小东', 'male', '1950-03-01');
-    await person(patient2, '李秀英', 'female', '1971-01-23');
-    const as = (roles: string[], o: string, practitionerId: string) => admin.as({ roles, organizationId: o, practitionerId });
-    u = {
-      township: await as(['township-doctor'], ids.T1, pr.township),
-      reader1: await as(['county-specialist'], ids.EH, pr.reader1),
-      reader2: await as(['county-specialist'], ids.EH, pr.reader2),
-      other: await as(['township-doctor'], ids.T2, pr.other),
-      cardio: await as(['county-specialist'], ids.CP, pr.cardio),
-    };
+    u = await town.build(admin);
   }, 180_000);
   afterAll(async () => undefined);
 
-  const post = (c: TestClient, url: string, body: unknown = {}) => c.request('POST', url, body, JSON_HEADERS);
+  const post = postJson;
+  const { state, act } = readingCases('ecg');
   const request = async (who = patient, priority = 'routine') => {
     const res = await post(u.township, '/api/ecg/requests', { patient: who, item: 'ECG-12', priority, reason: '胸痛2小时，伴大汗' });
     expect(res.statusCode, res.body).toBe(201);
@@ -84,18 +56,13 @@ describe.each(ENGINES)('ECG centre on %s', (engine) => {
       headers: { 'x-test-tenant': c.tenant, authorization: `Bearer ${c.token}`, 'content-type': contentType },
       payload: file,
     });
-  const state = async (c: TestClient, task: string) => (await c.get(`/api/ecg/cases/${task}`)).json().state.code as string;
-  const act = (c: TestClient, task: string, action: string, body: Record<string, unknown> = {}) =>
-    post(c, `/api/ecg/cases/${task}/${action}`, body);
-  const report = (overrides: Record<string, unknown> = {}) => ({
+  const report = withDefaults({
     template: 'ecg-normal',
     findings: '窦性心律，心率 72 次/分，各间期正常，ST-T无异常。',
     impression: '1. 窦性心律\n2. 正常心电图',
     positive: false,
     conclusions: ['sinus-rhythm', 'normal-ecg'],
-    ...overrides,
   });
-  const count = async (type: string) => (await admin.get(`${type}?_summary=count`)).json().total as number;
   /** A case with a JSON tracing, claimed by reader1. */
   const claimed = async (who = patient, priority = 'routine') => {
     const { serviceRequest, task } = await request(who, priority);
@@ -113,7 +80,7 @@ describe.each(ENGINES)('ECG centre on %s', (engine) => {
     ];
     for (const [format, file, type, query, who] of cases) {
       const { serviceRequest, task } = await request(who);
-      expect(serviceRequest.performer[0]!.reference).toBe(`Organization/${ids.EH}`);
+      expect(serviceRequest.performer[0]!.reference).toBe(`Organization/${ids.centre}`);
       expect(await state(u.township, task)).toBe('awaiting-images');
       const res = await upload(u.township, serviceRequest.id, file, type, query);
       expect(res.statusCode, `${format}: ${res.body}`).toBe(201);
@@ -176,27 +143,20 @@ describe.each(ENGINES)('ECG centre on %s', (engine) => {
     expect(page.tracing.leads).toHaveLength(12);
     expect(page.conclusions.some((c: { code: string }) => c.code === 'stemi')).toBe(true);
     // Measurements by the reader; bad ones refused.
-    expect((await post(u.reader1, `/api/ecg/cases/${task}/measurements`, { qtc: 5000 })).statusCode).toBe(400);
-    expect((await post(u.reader1, `/api/ecg/cases/${task}/measurements`, { hr: 72, pr: 160, qrs: 90, qt: 380, qtc: 410 })).statusCode).toBe(
-      200,
-    );
-    expect((await post(u.reader2, `/api/ecg/cases/${task}/report`, report())).statusCode).toBe(403);
-    expect((await post(u.reader1, `/api/ecg/cases/${task}/report`, report({ conclusions: ['no-such-statement'] }))).statusCode).toBe(400);
-    const prelim = await post(u.reader1, `/api/ecg/cases/${task}/report`, report());
+    expect((await act(u.reader1, task, 'measurements', { qtc: 5000 })).statusCode).toBe(400);
+    expect((await act(u.reader1, task, 'measurements', { hr: 72, pr: 160, qrs: 90, qt: 380, qtc: 410 })).statusCode).toBe(200);
+    expect((await act(u.reader2, task, 'report', report())).statusCode).toBe(403);
+    expect((await act(u.reader1, task, 'report', report({ conclusions: ['no-such-statement'] }))).statusCode).toBe(400);
+    const prelim = await act(u.reader1, task, 'report', report());
     expect(prelim.statusCode, prelim.body).toBe(200);
     expect(prelim.json().state.code).toBe('preliminary');
     expect((await act(u.reader2, task, 'return', { reason: '请补充心率' })).json().state.code).toBe('claimed');
     expect(
-      (
-        await post(
-          u.reader1,
-          `/api/ecg/cases/${task}/report`,
-          report({ findings: '窦性心律，心率 72 次/分，PR 160 ms，QRS 90 ms，QTc 410 ms。' }),
-        )
-      ).statusCode,
+      (await act(u.reader1, task, 'report', report({ findings: '窦性心律，心率 72 次/分，PR 160 ms，QRS 90 ms，QTc 410 ms。' })))
+        .statusCode,
     ).toBe(200);
-    expect((await post(u.reader1, `/api/ecg/cases/${task}/sign`)).statusCode).toBe(403); // the reporter may not sign
-    const signed = await post(u.reader2, `/api/ecg/cases/${task}/sign`);
+    expect((await act(u.reader1, task, 'sign')).statusCode).toBe(403); // the reporter may not sign
+    const signed = await act(u.reader2, task, 'sign');
     expect(signed.statusCode, signed.body).toBe(200);
     const final = signed.json();
     expect(final.state.code).toBe('final');
@@ -213,26 +173,23 @@ describe.each(ENGINES)('ECG centre on %s', (engine) => {
     const atTownship = (await u.township.get(`/api/ecg/cases/${task}`)).json();
     expect(atTownship).toMatchObject({ side: 'requester', report: { status: 'final' } });
     expect((await act(u.reader1, task, 'claim')).statusCode).toBe(409);
-    expect((await post(u.reader1, `/api/ecg/cases/${task}/amend`, report())).statusCode).toBe(400); // reason required
-    const amended = await post(
+    expect((await act(u.reader1, task, 'amend', report())).statusCode).toBe(400); // reason required
+    const amended = await act(
       u.reader1,
-      `/api/ecg/cases/${task}/amend`,
+      task,
+      'amend',
       report({ impression: '1. 窦性心律\n2. 正常心电图（复核）', reason: '补充复核说明' }),
     );
     expect(amended.statusCode, amended.body).toBe(200);
-    expect(amended.json().reportVersions.map((v: { status: string }) => v.status)).toEqual([
-      'amended',
-      'final',
-      'preliminary',
-      'preliminary',
-    ]);
+    expect(versionStatuses(amended)).toEqual(['amended', 'final', 'preliminary', 'preliminary']);
   });
 
   it('a STEMI statement opens the chest-pain record at the preliminary report; signing raises the critical value; milestones give D2B', async () => {
     const { task } = await claimed(patient, 'stat');
-    const r = await post(
+    const r = await act(
       u.reader1,
-      `/api/ecg/cases/${task}/report`,
+      task,
+      'report',
       report({
         template: 'ecg-inferior-stemi',
         positive: true,
@@ -249,7 +206,7 @@ describe.each(ENGINES)('ECG centre on %s', (engine) => {
     expect(JSON.stringify((await u.cardio.get('/api/inbox')).json().items)).toContain('胸痛中心');
     await admin.yiwang.events.drain();
     expect((await u.township.get('/api/inbox?category=critical-value')).json().items).toHaveLength(0);
-    expect((await post(u.reader2, `/api/ecg/cases/${task}/sign`)).statusCode).toBe(200);
+    expect((await act(u.reader2, task, 'sign')).statusCode).toBe(200);
     await admin.yiwang.events.drain();
     const alerts = (await u.township.get('/api/inbox?category=critical-value')).json().items;
     expect(alerts.length).toBeGreaterThanOrEqual(1);
@@ -280,7 +237,7 @@ describe.each(ENGINES)('ECG centre on %s', (engine) => {
     expect(intervals['fmc-to-balloon']).toMatchObject({ minutes: 135, target: 120, met: false });
     // A second STEMI for the same resident joins the open record (one per resident and event).
     const second = await claimed(patient, 'stat');
-    const again = await post(u.reader1, `/api/ecg/cases/${second.task}/report`, report({ positive: true, conclusions: ['stemi'] }));
+    const again = await act(u.reader1, second.task, 'report', report({ positive: true, conclusions: ['stemi'] }));
     expect(again.statusCode).toBe(200);
     expect(
       (await u.cardio.get('/api/chest-pain?open=1')).json().items.filter((i: { patient: string }) => i.patient === patient),
@@ -289,19 +246,20 @@ describe.each(ENGINES)('ECG centre on %s', (engine) => {
 
   it("a reader's QTc above 500 ms becomes a critical value when the report is signed", async () => {
     const { task } = await claimed(patient2);
-    expect((await post(u.reader1, `/api/ecg/cases/${task}/measurements`, { qtc: 540 })).statusCode).toBe(200);
+    expect((await act(u.reader1, task, 'measurements', { qtc: 540 })).statusCode).toBe(200);
     expect(
       (
-        await post(
+        await act(
           u.reader1,
-          `/api/ecg/cases/${task}/report`,
+          task,
+          'report',
           report({ conclusions: ['sinus-rhythm', 'prolonged-qt'], positive: true, impression: 'QT间期延长' }),
         )
       ).statusCode,
     ).toBe(200);
     await admin.yiwang.events.drain();
     const before = (await u.township.get('/api/inbox?category=critical-value')).json().items.length;
-    expect((await post(u.reader2, `/api/ecg/cases/${task}/sign`)).statusCode).toBe(200);
+    expect((await act(u.reader2, task, 'sign')).statusCode).toBe(200);
     await admin.yiwang.events.drain();
     const alerts = (await u.township.get('/api/inbox?category=critical-value')).json().items;
     expect(alerts.length).toBe(before + 1);
@@ -326,8 +284,8 @@ describe.each(ENGINES)('ECG centre on %s', (engine) => {
 
   it('bad input: wrong lead count, a CT image, garbage, sample rate, another patient, not the requester — 400/403 naming it, nothing written', async () => {
     const { serviceRequest, task } = await request();
-    const types = ['Observation', 'DocumentReference', 'EpisodeOfCare'];
-    const before = await Promise.all(types.map(count));
+    const types = { Observation: 'Observation', DocumentReference: 'DocumentReference', EpisodeOfCare: 'EpisodeOfCare' };
+    const before = await resourceCounts(admin, types);
     const eleven = await upload(u.township, serviceRequest.id, jsonTracing({ omit: ['V6'] }), 'application/json');
     expect(eleven.statusCode).toBe(400);
     expect(eleven.json().resourceType).toBe('OperationOutcome');
@@ -356,7 +314,7 @@ describe.each(ENGINES)('ECG centre on %s', (engine) => {
     expect(wrong.body).toContain('does not match the requested resident');
     // Only the requesting institution uploads.
     expect((await upload(u.other, serviceRequest.id, jsonTracing(), 'application/json')).statusCode).toBe(404);
-    expect(await Promise.all(types.map(count))).toEqual(before);
+    expect(await resourceCounts(admin, types)).toEqual(before);
     expect(await state(u.township, task)).toBe('awaiting-images');
   });
 });

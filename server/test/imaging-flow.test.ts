@@ -6,17 +6,17 @@
  * every version, a critical finding raising the critical-value loop, access for a third institution, statistics, and
  * bad input (not DICOM, no pixel data, corrupt, an unmatched patient → reconciliation) that leaves nothing behind.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type YiwangApp } from '../src/app.js';
 import { buildMultipart } from '../src/platform/exchange/dicomweb/multipart.js';
 import { adminClient, ENGINES, sharedApp, testConfig, testClient, type TestClient } from './helpers/db.js';
+import { medicalCommunity, readingCentreLayout } from './helpers/community.js';
+import { postJson, readingCases, versionStatuses, withDefaults } from './helpers/http.js';
 import { newUid, PYDICOM, startOrthanc, type TestOrthanc } from './helpers/orthanc.js';
 import { ROSTERS } from '../src/modules/reading/rules.js';
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
 const PATIENT = { PatientName: '王^小东', PatientBirthDate: '19500301', PatientSex: 'M', PatientID: 'T1-000123' };
 /** Studies of today (the samples date from 2004, before any critical-value catalogue was in force). */
 const TODAY = new Date().toISOString().slice(0, 10).replace(/-/g, '');
@@ -36,11 +36,18 @@ async function archiveCount(): Promise<number> {
 describe.each(ENGINES)('imaging centre on %s', (engine) => {
   let yiwang: YiwangApp;
   let admin: TestClient;
-  const s = randomUUID().slice(0, 8);
-  const ids = { C: `C-${s}`, H: `H-${s}`, IH: `IH-${s}`, HD: `HD-${s}`, T1: `T1-${s}`, V1: `V1-${s}`, T2: `T2-${s}` };
-  const pr = { township: `pr-t1-${s}`, reader1: `pr-r1-${s}`, reader2: `pr-r2-${s}`, other: `pr-t2-${s}`, cardio: `pr-hd-${s}` };
-  const patient = `Patient/P-${s}`;
-  let u: Record<'township' | 'reader1' | 'reader2' | 'other' | 'cardio', TestClient>;
+  const town = medicalCommunity({
+    ...readingCentreLayout({
+      role: 'imaging',
+      department: '南川区人民医院医学影像科',
+      clinic: { name: '南川区人民医院心血管内科' },
+      hospitalIsCentre: true,
+    }),
+    residents: { patient: { id: 'P', name: '王小东', gender: 'male', birthDate: '1950-03-01', managedBy: 'V1' } },
+  });
+  const { ids, pr } = town;
+  const patient = town.residents.patient;
+  let u: Awaited<ReturnType<typeof town.build>>;
 
   beforeAll(async () => {
     yiwang = await buildApp(
@@ -48,47 +55,14 @@ describe.each(ENGINES)('imaging centre on %s', (engine) => {
       { logger: false },
     );
     admin = await adminClient(yiwang);
-    const repo = yiwang.systemRepository(admin.tenant);
-    const org = (id: string, name: string, partOf?: string, centre?: string) => ({
-      resourceType: 'Organization',
-      id,
-      name,
-      ...(centre ? { type: [{ coding: [{ system: 'urn:yiwang:centre-role', code: centre }] }] } : {}),
-      ...(partOf ? { partOf: { reference: `Organization/${partOf}` } } : {}),
-    });
-    for (const o of [
-      org(ids.C, '南川区医共体'),
-      org(ids.H, '南川区人民医院', ids.C, 'imaging'),
-      org(ids.IH, '南川区人民医院医学影像科', ids.H, 'imaging'),
-      org(ids.HD, '南川区人民医院心血管内科', ids.H),
-      org(ids.T1, '大观镇卫生院', ids.C),
-      org(ids.V1, '大观镇金龙村卫生室', ids.T1),
-      org(ids.T2, '南平镇卫生院', ids.C),
-    ])
-      await repo.update('Organization', o.id, o);
-    for (const id of Object.values(pr)) await repo.update('Practitioner', id, { resourceType: 'Practitioner', id, name: [{ text: id }] });
-    await repo.update('Patient', patient.slice(8), {
-      resourceType: 'Patient',
-      id: patient.slice(8),
-      name: [{ text: '王小东', family: '王', given: ['小东'] }],
-      gender: 'male',
-      birthDate: '1950-03-01',
-      managingOrganization: { reference: `Organization/${ids.V1}` },
-    });
-    const as = (roles: string[], org: string, practitionerId: string) => admin.as({ roles, organizationId: org, practitionerId });
-    u = {
-      township: await as(['township-doctor'], ids.T1, pr.township),
-      reader1: await as(['county-specialist'], ids.IH, pr.reader1),
-      reader2: await as(['county-specialist'], ids.IH, pr.reader2),
-      other: await as(['township-doctor'], ids.T2, pr.other),
-      cardio: await as(['county-specialist'], ids.HD, pr.cardio),
-    };
+    u = await town.build(admin);
   }, 120_000);
   afterAll(async () => {
     await yiwang?.close();
   });
 
-  const post = (c: TestClient, url: string, body: unknown = {}) => c.request('POST', url, body, JSON_HEADERS);
+  const post = postJson;
+  const { state, act } = readingCases('imaging');
   const request = async (item = 'CT-head', priority = 'routine') => {
     const res = await post(u.township, '/api/imaging/requests', { patient, item, priority, reason: '头痛三天，排除颅内病变' });
     expect(res.statusCode, res.body).toBe(201);
@@ -116,21 +90,17 @@ describe.each(ENGINES)('imaging centre on %s', (engine) => {
       payload: body,
     });
   };
-  const state = async (c: TestClient, task: string) => (await c.get(`/api/imaging/cases/${task}`)).json().state.code as string;
-  const act = async (c: TestClient, task: string, action: string, body: Record<string, unknown> = {}) =>
-    post(c, `/api/imaging/cases/${task}/${action}`, body);
-  const report = (overrides: Record<string, unknown> = {}) => ({
+  const report = withDefaults({
     template: 'ct-head-normal',
     findings: '脑实质内未见异常密度影，中线结构居中。',
     impression: '颅脑CT平扫未见明显异常。',
     positive: false,
-    ...overrides,
   });
 
   it('round trip through Orthanc: STOW-RS at the township, ImagingStudy for the resident, worklist, QIDO and a rendered frame', async () => {
     const before = await archiveCount();
     const { serviceRequest, task } = await request();
-    expect(serviceRequest.performer[0]!.reference).toBe(`Organization/${ids.IH}`);
+    expect(serviceRequest.performer[0]!.reference).toBe(`Organization/${ids.centre}`);
     expect(await state(u.township, task)).toBe('awaiting-images');
     const studyUid = newUid();
     const res = await stow(u.township, [await ctFile(studyUid)], serviceRequest.id);
@@ -195,26 +165,20 @@ describe.each(ENGINES)('imaging centre on %s', (engine) => {
     expect(await state(u.reader1, task)).toBe('requested');
     expect((await act(u.reader1, task, 'claim')).statusCode).toBe(200);
     // Only the claimant reports; bad report input is refused.
-    expect((await post(u.reader2, `/api/imaging/cases/${task}/report`, report())).statusCode).toBe(403);
-    expect((await post(u.reader1, `/api/imaging/cases/${task}/report`, report({ impression: '' }))).statusCode).toBe(400);
-    expect((await post(u.reader1, `/api/imaging/cases/${task}/report`, report({ conclusions: ['nonsense'] }))).statusCode).toBe(400);
-    const prelim = await post(u.reader1, `/api/imaging/cases/${task}/report`, report());
+    expect((await act(u.reader2, task, 'report', report())).statusCode).toBe(403);
+    expect((await act(u.reader1, task, 'report', report({ impression: '' }))).statusCode).toBe(400);
+    expect((await act(u.reader1, task, 'report', report({ conclusions: ['nonsense'] }))).statusCode).toBe(400);
+    const prelim = await act(u.reader1, task, 'report', report());
     expect(prelim.statusCode, prelim.body).toBe(200);
     expect(prelim.json().report.status).toBe('preliminary');
     // The second reader returns it; the reader corrects and reports again.
     expect((await act(u.reader2, task, 'return', { reason: '请补充脑室描述' })).json().state.code).toBe('claimed');
     expect(
-      (
-        await post(
-          u.reader1,
-          `/api/imaging/cases/${task}/report`,
-          report({ findings: '脑实质内未见异常密度影，脑室系统无扩大，中线结构居中。' }),
-        )
-      ).statusCode,
+      (await act(u.reader1, task, 'report', report({ findings: '脑实质内未见异常密度影，脑室系统无扩大，中线结构居中。' }))).statusCode,
     ).toBe(200);
     // The reporter may not sign their own report.
-    expect((await post(u.reader1, `/api/imaging/cases/${task}/sign`)).statusCode).toBe(403);
-    const signed = await post(u.reader2, `/api/imaging/cases/${task}/sign`);
+    expect((await act(u.reader1, task, 'sign')).statusCode).toBe(403);
+    const signed = await act(u.reader2, task, 'sign');
     expect(signed.statusCode, signed.body).toBe(200);
     const final = signed.json();
     expect(final.state.code).toBe('final');
@@ -248,16 +212,17 @@ describe.each(ENGINES)('imaging centre on %s', (engine) => {
     expect(atTownship.report.status).toBe('final');
     expect((await act(u.reader1, task, 'claim')).statusCode).toBe(409); // final: nothing moves
     // Revision: a new version, status amended, every version kept.
-    expect((await post(u.reader1, `/api/imaging/cases/${task}/amend`, report())).statusCode).toBe(400); // reason required
-    const amended = await post(
+    expect((await act(u.reader1, task, 'amend', report())).statusCode).toBe(400); // reason required
+    const amended = await act(
       u.reader1,
-      `/api/imaging/cases/${task}/amend`,
+      task,
+      'amend',
       report({ impression: '颅脑CT平扫未见明显异常，建议随访。', reason: '补充随访建议' }),
     );
     expect(amended.statusCode, amended.body).toBe(200);
     const a = amended.json();
     expect(a.report.status).toBe('amended');
-    expect(a.reportVersions.map((v: { status: string }) => v.status)).toEqual(['amended', 'final', 'preliminary', 'preliminary']);
+    expect(versionStatuses(amended)).toEqual(['amended', 'final', 'preliminary', 'preliminary']);
     const history = (await admin.get(`DiagnosticReport/${a.report.id}/_history`)).json();
     expect(history.entry).toHaveLength(4);
     expect((await u.township.get('/api/inbox')).json().items.some((n: { title: string }) => n.title.includes('已修订'))).toBe(true);
@@ -272,9 +237,10 @@ describe.each(ENGINES)('imaging centre on %s', (engine) => {
     const { serviceRequest, task } = await request('CT-head', 'stat');
     expect((await stow(u.township, [await ctFile()], serviceRequest.id)).statusCode).toBe(200);
     await act(u.reader1, task, 'claim');
-    const r = await post(
+    const r = await act(
       u.reader1,
-      `/api/imaging/cases/${task}/report`,
+      task,
+      'report',
       report({
         template: 'ct-head-haemorrhage',
         impression: '左侧基底节区脑出血',
@@ -285,7 +251,7 @@ describe.each(ENGINES)('imaging centre on %s', (engine) => {
     expect(r.statusCode, r.body).toBe(200);
     await yiwang.events.drain();
     expect((await u.township.get('/api/inbox?category=critical-value')).json().items).toHaveLength(0); // preliminary: not yet
-    expect((await post(u.reader2, `/api/imaging/cases/${task}/sign`)).statusCode).toBe(200);
+    expect((await act(u.reader2, task, 'sign')).statusCode).toBe(200);
     await yiwang.events.drain();
     const alerts = (await u.township.get('/api/inbox?category=critical-value')).json().items;
     expect(alerts).toHaveLength(1);
@@ -314,7 +280,7 @@ describe.each(ENGINES)('imaging centre on %s', (engine) => {
       expect(refused.statusCode).toBe(409);
       expect(refused.body).toContain('上限1例');
       expect(await state(u.reader2, second.task)).toBe('requested'); // nothing written
-      expect((await post(u.reader2, `/api/imaging/cases/${first.task}/report`, report())).statusCode).toBe(200);
+      expect((await act(u.reader2, first.task, 'report', report())).statusCode).toBe(200);
       expect((await act(u.reader2, second.task, 'claim')).statusCode).toBe(200);
     } finally {
       ROSTERS.splice(

@@ -6,109 +6,65 @@
  * standard reason reaches the requester, who sends a new specimen; a critical finding raises the critical-value alert;
  * quality statistics with known figures; access; bad input refused naming the field with nothing written.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { YiwangApp } from '../src/app.js';
 import { adminClient, closeApps, ENGINES, sharedApp, type TestClient } from './helpers/db.js';
+import { medicalCommunity, readingCentreLayout } from './helpers/community.js';
+import { postJson, readingCases, resourceCounts, versionStatuses, withDefaults } from './helpers/http.js';
 
 afterAll(closeApps);
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
 /** A valid 1×1 PNG. */
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
 /** Two specimens removed 3 h ago, fixed after `coldA` and `coldB` minutes. */
-const specimens = (coldA = 30, coldB = 75, prefix = 'A') => [
-  {
-    type: 'tissue',
-    site: '胃窦',
-    label: `${prefix}1`,
-    count: 1,
+const specimens = (coldA = 30, coldB = 75, prefix = 'A') =>
+  (
+    [
+      ['tissue', '胃窦', 1, coldA],
+      ['biopsy', '胃角', 2, coldB],
+    ] as const
+  ).map(([type, site, count, cold], i) => ({
+    type,
+    site,
+    label: `${prefix}${i + 1}`,
+    count,
     collected: minutesAgo(180),
-    fixed: minutesAgo(180 - coldA),
+    fixed: minutesAgo(180 - cold),
     fixative: 'nbf-10',
-  },
-  {
-    type: 'biopsy',
-    site: '胃角',
-    label: `${prefix}2`,
-    count: 2,
-    collected: minutesAgo(180),
-    fixed: minutesAgo(180 - coldB),
-    fixative: 'nbf-10',
-  },
-];
+  }));
 
 describe.each(ENGINES)('pathology centre on %s', (engine) => {
   let yiwang: YiwangApp;
   let admin: TestClient;
-  const s = randomUUID().slice(0, 8);
-  const ids = { C: `C-${s}`, H: `H-${s}`, PH: `PH-${s}`, HD: `HD-${s}`, T1: `T1-${s}`, T2: `T2-${s}`, T3: `T3-${s}` };
-  const pr = {
-    township: `pr-t1-${s}`,
-    reader1: `pr-r1-${s}`,
-    reader2: `pr-r2-${s}`,
-    other: `pr-t2-${s}`,
-    cardio: `pr-hd-${s}`,
-    t3: `pr-t3-${s}`,
-  };
-  const patient = `Patient/P-${s}`;
-  /** A resident of township 3, whose requests make the statistics' known figures. */
-  const patient3 = `Patient/P3-${s}`;
-  let u: Record<keyof typeof pr, TestClient>;
+  const layout = readingCentreLayout({
+    role: 'pathology',
+    department: '南川区人民医院病理科',
+    clinic: { name: '南川区人民医院心血管内科' },
+    hospitalIsCentre: true,
+  });
+  const town = medicalCommunity({
+    organizations: { ...layout.organizations, T3: { name: '三泉镇卫生院', partOf: 'C' } },
+    staff: { ...layout.staff, t3: { roles: ['township-doctor'], at: 'T3' } },
+    residents: {
+      patient: { id: 'P', name: '李秀英', gender: 'female', birthDate: '1962-04-11', managedBy: 'T1' },
+      /** A resident of township 3, whose requests make the statistics' known figures. */
+      patient3: { id: 'P3', name: '张建国', gender: 'male', birthDate: '1958-09-02', managedBy: 'T3' },
+    },
+  });
+  const { ids } = town;
+  const { patient, patient3 } = town.residents;
+  let u: Awaited<ReturnType<typeof town.build>>;
 
   beforeAll(async () => {
     yiwang = await sharedApp(engine);
     admin = await adminClient(yiwang);
-    const repo = yiwang.systemRepository(admin.tenant);
-    const org = (id: string, name: string, partOf?: string, centre?: string) => ({
-      resourceType: 'Organization',
-      id,
-      name,
-      ...(centre ? { type: [{ coding: [{ system: 'urn:yiwang:centre-role', code: centre }] }] } : {}),
-      ...(partOf ? { partOf: { reference: `Organization/${partOf}` } } : {}),
-    });
-    for (const o of [
-      org(ids.C, '南川区医共体'),
-      org(ids.H, '南川区人民医院', ids.C, 'pathology'),
-      org(ids.PH, '南川区人民医院病理科', ids.H, 'pathology'),
-      org(ids.HD, '南川区人民医院心血管内科', ids.H),
-      org(ids.T1, '大观镇卫生院', ids.C),
-      org(ids.T2, '南平镇卫生院', ids.C),
-      org(ids.T3, '三泉镇卫生院', ids.C),
-    ])
-      await repo.update('Organization', o.id, o);
-    for (const id of Object.values(pr)) await repo.update('Practitioner', id, { resourceType: 'Practitioner', id, name: [{ text: id }] });
-    await repo.update('Patient', patient3.slice(8), {
-      resourceType: 'Patient',
-      id: patient3.slice(8),
-      name: [{ text: '张建国' }],
-      gender: 'male',
-      birthDate: '1958-09-02',
-      managingOrganization: { reference: `Organization/${ids.T3}` },
-    });
-    await repo.update('Patient', patient.slice(8), {
-      resourceType: 'Patient',
-      id: patient.slice(8),
-      name: [{ text: '李秀英', family: '李', given: ['秀英'] }],
-      gender: 'female',
-      birthDate: '1962-04-11',
-      managingOrganization: { reference: `Organization/${ids.T1}` },
-    });
-    const as = (roles: string[], organizationId: string, practitionerId: string) => admin.as({ roles, organizationId, practitionerId });
-    u = {
-      township: await as(['township-doctor'], ids.T1, pr.township),
-      reader1: await as(['county-specialist'], ids.PH, pr.reader1),
-      reader2: await as(['county-specialist'], ids.PH, pr.reader2),
-      other: await as(['township-doctor'], ids.T2, pr.other),
-      cardio: await as(['county-specialist'], ids.HD, pr.cardio),
-      t3: await as(['township-doctor'], ids.T3, pr.t3),
-    };
+    u = await town.build(admin);
   }, 180_000);
 
-  const post = (c: TestClient, url: string, body: unknown = {}) => c.request('POST', url, body, JSON_HEADERS);
-  const api = (task: string, path = '') => `/api/pathology/cases/${task}${path}`;
+  const post = postJson;
+  const { url: api, detail, state } = readingCases('pathology');
   const request = async (c = u.township, item = 'PATH-surgical', list: unknown[] = specimens(), priority = 'routine') => {
     const res = await post(c, '/api/pathology/requests', {
       patient: c === u.t3 ? patient3 : patient,
@@ -121,15 +77,12 @@ describe.each(ENGINES)('pathology centre on %s', (engine) => {
     expect(res.statusCode, res.body).toBe(201);
     return res.json() as { serviceRequest: { id: string; specimen: { reference: string }[] }; task: string; specimens: { id: string }[] };
   };
-  const detail = async (c: TestClient, task: string) => (await c.get(api(task))).json();
-  const state = async (c: TestClient, task: string) => (await detail(c, task)).state.code as string;
-  const report = (overrides: Record<string, unknown> = {}) => ({
+  const report = withDefaults({
     template: 'biopsy-chronic-inflammation',
     findings: '镜下见胃黏膜慢性炎，固有层淋巴细胞、浆细胞浸润，未见异型增生。',
     impression: '（胃窦）黏膜慢性炎。',
     positive: false,
     conclusions: ['benign'],
-    ...overrides,
   });
   /** Sent, received, claimed, grossed (one block each) and one HE slide: ready for the report. */
   const throughLab = async (task: string, ids_: string[]) => {
@@ -148,7 +101,7 @@ describe.each(ENGINES)('pathology centre on %s', (engine) => {
   it('every step: request with two specimens, send, receive (cold ischaemia), claim, grossing, slides, pictures, report, return, sign, amend', async () => {
     const { serviceRequest, task, specimens: sent } = await request();
     expect(serviceRequest.specimen).toHaveLength(2);
-    expect(serviceRequest).toMatchObject({ performer: [{ reference: `Organization/${ids.PH}` }], status: 'active' });
+    expect(serviceRequest).toMatchObject({ performer: [{ reference: `Organization/${ids.centre}` }], status: 'active' });
     const first = (await admin.get(`Specimen/${sent[0]!.id}`)).json();
     expect(first).toMatchObject({ subject: { reference: patient }, request: [{ reference: `ServiceRequest/${serviceRequest.id}` }] });
     expect(first.processing[0].timeDateTime).toBeTruthy();
@@ -243,12 +196,7 @@ describe.each(ENGINES)('pathology centre on %s', (engine) => {
       report({ impression: '（胃窦）黏膜慢性炎，伴轻度肠化。', reason: '补充肠化' }),
     );
     expect(amended.statusCode, amended.body).toBe(200);
-    expect(amended.json().reportVersions.map((v: { status: string }) => v.status)).toEqual([
-      'amended',
-      'final',
-      'preliminary',
-      'preliminary',
-    ]);
+    expect(versionStatuses(amended)).toEqual(['amended', 'final', 'preliminary', 'preliminary']);
   });
 
   it('rejection with a standard reason: the requester is told, sends a new specimen, the centre receives it', async () => {
@@ -342,11 +290,7 @@ describe.each(ENGINES)('pathology centre on %s', (engine) => {
   });
 
   it('bad input: clear 400s naming the field, nothing written', async () => {
-    const count = async () => ({
-      sr: (await admin.get(`ServiceRequest?subject=${patient}&_count=500`)).json().entry?.length ?? 0,
-      specimen: (await admin.get(`Specimen?subject=${patient}&_count=500`)).json().entry?.length ?? 0,
-      media: (await admin.get(`Media?subject=${patient}&_count=500`)).json().entry?.length ?? 0,
-    });
+    const count = () => resourceCounts(admin, { sr: 'ServiceRequest', specimen: 'Specimen', media: 'Media' });
     const before = await count();
     const bad = async (list: unknown[], field: string) => {
       const res = await post(u.township, '/api/pathology/requests', {

@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { YiwangApp } from '../src/app.js';
 import { ManualClock } from '../src/platform/clock.js';
-import { adminClient, clockedApp, ENGINES, type TestClient } from './helpers/db.js';
-import { buildCommunity, communityUsers, type Community } from './workflow-fixtures.js';
-
-const JSON_HEADERS = { 'content-type': 'application/json' };
+import { clockedApp, ENGINES, type TestClient } from './helpers/db.js';
+import type { communityUsers, Community } from './workflow-fixtures.js';
+import { addResident, addSystolicPressure, workflowCommunity } from './helpers/community.js';
+import { postJson, resourceCounts } from './helpers/http.js';
 
 /** Text drawn on the pages of a pdfkit PDF: content streams' hex glyph strings mapped through the ToUnicode CMaps. */
 export function pdfText(pdf: Buffer): string {
@@ -61,31 +61,17 @@ describe.each(ENGINES)('two-way referral on %s', (engine) => {
 
   beforeAll(async () => {
     yiwang = await clockedApp(engine, clock);
-    admin = await adminClient(yiwang);
-    c = await buildCommunity(yiwang, admin.tenant);
-    u = await communityUsers(admin, c);
+    ({ admin, c, u } = await workflowCommunity(yiwang));
     const repo = yiwang.systemRepository(c.tenant);
     // A resident of the village clinic with no tie to the county hospital yet: the referral itself must open the record to it.
-    patient = `Patient/P2-${randomUUID().slice(0, 8)}`;
-    await repo.update('Patient', patient.slice(8), {
-      resourceType: 'Patient',
-      id: patient.slice(8),
-      name: [{ text: '陈秀英', family: '陈', given: ['秀英'] }],
+    patient = await addResident(admin, {
+      id: `P2-${randomUUID().slice(0, 8)}`,
+      name: '陈秀英',
       gender: 'female',
       birthDate: '1950-06-15',
-      managingOrganization: { reference: `Organization/${c.ids.V1}` },
+      managedBy: c.ids.V1,
     });
-    observation = `Observation/${
-      (
-        await repo.create({
-          resourceType: 'Observation',
-          status: 'final',
-          code: { coding: [{ system: 'http://loinc.org', code: '8480-6', display: '收缩压' }] },
-          subject: { reference: patient },
-          valueQuantity: { value: 186, unit: 'mmHg' },
-        })
-      ).resource.id
-    }`;
+    observation = await addSystolicPressure(admin, patient, 186);
     strangerPatient = `Patient/P3-${randomUUID().slice(0, 8)}`;
     await repo.update('Patient', strangerPatient.slice(8), {
       resourceType: 'Patient',
@@ -98,7 +84,7 @@ describe.each(ENGINES)('two-way referral on %s', (engine) => {
     await yiwang?.close();
   });
 
-  const post = (client: TestClient, url: string, body: unknown) => client.request('POST', url, body, JSON_HEADERS);
+  const post = postJson;
   const upReferral = (overrides: Record<string, unknown> = {}) => ({
     direction: 'up',
     patient,
@@ -112,15 +98,7 @@ describe.each(ENGINES)('two-way referral on %s', (engine) => {
     slot: { start: '2026-12-08T09:00:00+08:00', kind: 'outpatient' },
     ...overrides,
   });
-  const counts = async () => {
-    const rows = await yiwang
-      .systemRepository(c.tenant)
-      .query<{ t: string | number; s: string | number }>(
-        `SELECT (SELECT count(*) FROM "Task" WHERE tenant = $1) AS t, (SELECT count(*) FROM "ServiceRequest" WHERE tenant = $1) AS s`,
-        [c.tenant],
-      );
-    return { tasks: Number(rows[0].t), requests: Number(rows[0].s) };
-  };
+  const counts = () => resourceCounts(admin, { tasks: 'Task', requests: 'ServiceRequest' });
 
   it('runs up → accept → arrive → complete, then down-referral → township follow-up task', async () => {
     // The county cannot see the resident before the referral.
@@ -357,11 +335,8 @@ describe.each(ENGINES)('two-way referral on %s', (engine) => {
   });
 
   it('counts, acceptance rate, median and p90 time to acceptance, rejection reasons, per institution', async () => {
-    const admin = await adminClient(yiwang);
-    const c = await buildCommunity(yiwang, admin.tenant);
-    const u = await communityUsers(admin, c);
+    const { admin, c, u } = await workflowCommunity(yiwang);
     const t0 = clock.now();
-    const post = (client: TestClient, url: string, body: unknown) => client.request('POST', url, body, JSON_HEADERS);
     const refer = async (direction: string, to: string, from = u.township) => {
       const res = await post(from, '/api/referrals', {
         direction,
