@@ -13,8 +13,9 @@ import { adminClient, ENGINES, sharedApp, type TestClient } from './helpers/db.j
 import { aecgTracing, csvTracing, jsonTracing } from './ecg-fixtures.js';
 import { medicalCommunity, readingCentreLayout } from './helpers/community.js';
 import { postJson, readingCases, resourceCounts, versionStatuses, withDefaults } from './helpers/http.js';
+import { PYDICOM } from './helpers/orthanc.js';
 
-const SAMPLES = '/work/shared/data/dicom/pydicom/single';
+const SAMPLES = `${PYDICOM}single`;
 const DICOM_ECG = readFileSync(`${SAMPLES}/waveform_ecg.dcm`);
 const CT = readFileSync(`${SAMPLES}/CT_small.dcm`);
 
