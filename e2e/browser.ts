@@ -145,3 +145,33 @@ export async function shot(page: Page, name: string, options: { fullPage?: boole
   await page.waitForTimeout(1200);
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: options.fullPage ?? true });
 }
+
+/**
+ * Follows a page's requests so a test can wait until they have settled: no request open for `quietMs`, the live stream
+ * (GET /api/inbox/stream, open as long as the page is) left aside — Playwright's 'networkidle' never comes while it is
+ * open, or comes before it opens, depending on timing. Attach before navigating.
+ */
+export function trackRequests(page: Page): { settled(quietMs?: number, timeoutMs?: number): Promise<void> } {
+  const open = new Set<object>();
+  let last = Date.now();
+  const isStream = (url: string) => new URL(url).pathname.endsWith('/stream');
+  page.on('request', (r) => {
+    if (isStream(r.url())) return;
+    open.add(r);
+    last = Date.now();
+  });
+  const done = (r: object) => {
+    if (open.delete(r)) last = Date.now();
+  };
+  page.on('requestfinished', done);
+  page.on('requestfailed', done);
+  return {
+    async settled(quietMs = 500, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (open.size > 0 || Date.now() - last < quietMs) {
+        if (Date.now() > deadline) throw new Error(`requests still open after ${timeoutMs} ms: ${open.size}`);
+        await page.waitForTimeout(100);
+      }
+    },
+  };
+}

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { totpCode } from '../server/src/platform/auth/totp.js';
 import { canonical, surnameReading } from '../server/src/platform/identity/matching/pinyin.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { horizontalOverflow, shot, signIn, startSuite, type Suite } from './browser.js';
+import { horizontalOverflow, shot, signIn, startSuite, trackRequests, type Suite } from './browser.js';
 import { Api, DEMO_PASSWORD, EHEALTH_CARD_SYSTEM, enrichResident } from './server.js';
 
 let suite: Suite;
@@ -287,8 +287,9 @@ describe('web app in Chromium', () => {
       page.on('response', (r) => {
         if (r.status() >= 400 && new URL(r.url()).pathname.startsWith('/fhir/')) failed.push(`${r.status()} ${r.url()}`);
       });
+      const requests = trackRequests(page);
       await signIn(page, suite.base, username, DEMO_PASSWORD);
-      await page.waitForLoadState('networkidle');
+      await requests.settled();
       expect(await page.locator('.ant-alert-error').count(), username).toBe(0);
       expect(failed, username).toEqual([]);
       await page.close();
