@@ -9,6 +9,7 @@ import { PatientTable } from '../components/PatientTable';
 import { useI18n } from '../i18n';
 import { Counts } from './common';
 import { CriticalValuePanel } from './CriticalValuePanel';
+import { ReportsBackPanel } from './ReportsBackPanel';
 import { WorklistPanel } from './WorklistPanel';
 
 export function VillageBench() {
@@ -41,6 +42,7 @@ export function VillageBench() {
     <Space direction="vertical" style={{ width: '100%' }}>
       <CriticalValuePanel />
       <WorklistPanel view="mine" title="myTasks" testId="bench-tasks" />
+      <ReportsBackPanel />
       <Counts
         specs={[
           { label: 'villageResidents', type: 'Patient', params: { organization: org } },
