@@ -258,6 +258,7 @@ describe('pathology centre in the browser', () => {
     await page.goto(caseUrl);
     await page.getByTestId('pathology-report').waitFor();
     await page.screenshot({ path: '/tmp/pathology-phone-case.png', fullPage: true });
+    await shot(page, 'pathology-phone-case');
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await page.close();
   });
