@@ -248,16 +248,13 @@ describe('pathology centre in the browser', () => {
     await page.setViewportSize({ width: 375, height: 812 });
     await page.goto(`${suite.base}/pathology/new`);
     await page.getByTestId('pathology-submit').waitFor();
-    await page.screenshot({ path: '/tmp/pathology-phone-request.png', fullPage: true });
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await page.goto(`${suite.base}/pathology/cases/${unsent.task}`);
     await page.getByTestId('pathology-send').waitFor();
-    await page.screenshot({ path: '/tmp/pathology-phone-unsent.png', fullPage: true });
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     expect(await headerFits(page)).toBe(true);
     await page.goto(caseUrl);
     await page.getByTestId('pathology-report').waitFor();
-    await page.screenshot({ path: '/tmp/pathology-phone-case.png', fullPage: true });
     await shot(page, 'pathology-phone-case');
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await page.close();

@@ -10,7 +10,7 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useI18n } from '../i18n';
 import { readingApi, type CaseItem, type Centre } from './api';
-import { RT } from './texts';
+import { priorityText, RT } from './texts';
 
 export interface CaseTableProps {
   centre: Centre;
@@ -72,7 +72,7 @@ export function CaseTable({ centre, title, extra, stateLabel, testId }: CaseTabl
                 </Space>
               ),
             },
-            { title: pick(RT.priority), render: (_, r) => r.task.priority ?? 'routine' },
+            { title: pick(RT.priority), render: (_, r) => pick(priorityText(r.task.priority)) },
             { title: pick(RT.requestedAt), render: (_, r) => (r.case.requestedAt ? new Date(r.case.requestedAt).toLocaleString() : '') },
             {
               title: '',

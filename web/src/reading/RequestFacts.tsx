@@ -5,9 +5,7 @@
 import { Descriptions } from 'antd';
 import { useI18n } from '../i18n';
 import { patientName, type CaseDetail, type Text } from './api';
-import { RT } from './texts';
-
-const PRIORITIES = ['routine', 'urgent', 'asap', 'stat'] as const;
+import { priorityText, RT } from './texts';
 
 export function RequestFacts({
   d,
@@ -20,16 +18,12 @@ export function RequestFacts({
 }) {
   const { pick } = useI18n();
   const sr = d.serviceRequest;
-  const priority = sr?.priority as string | undefined;
-  const known = PRIORITIES.find((p) => p === priority);
   return (
     <Descriptions size="small" column={{ xs: 1, sm: 2 }} title={pick(RT.requestInfo)} data-testid={testId}>
       <Descriptions.Item label={pick(RT.patient)}>{patientName(d)}</Descriptions.Item>
       <Descriptions.Item label={pick(RT.item)}>{sr?.code?.text}</Descriptions.Item>
       {site ? <Descriptions.Item label={pick(site)}>{sr?.bodySite?.[0]?.text}</Descriptions.Item> : null}
-      <Descriptions.Item label={pick(RT.priority)}>
-        {known ? pick(known === 'asap' ? RT.urgent : RT[known]) : (priority ?? pick(RT.routine))}
-      </Descriptions.Item>
+      <Descriptions.Item label={pick(RT.priority)}>{pick(priorityText(sr?.priority))}</Descriptions.Item>
       <Descriptions.Item label={pick(RT.reason)}>{sr?.reasonCode?.[0]?.text}</Descriptions.Item>
       <Descriptions.Item label={pick(RT.requestedAt)}>
         {d.case.requestedAt ? new Date(d.case.requestedAt).toLocaleString() : ''}

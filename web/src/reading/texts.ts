@@ -85,3 +85,7 @@ export function centreWords(own: CentreWords): CentreWords {
 /** The centre's word for a state or step, if it has one (else the caller shows the workflow's display). */
 export const stateText = (words: CentreWords | undefined, code: string): Text | undefined => words?.states[code];
 export const actionText = (words: CentreWords | undefined, action: string): Text | undefined => words?.actions[action];
+
+/** A request's priority in words (asap reads as urgent; no priority is routine). */
+export const priorityText = (priority: string | undefined): Text =>
+  priority === 'stat' ? RT.stat : priority === 'urgent' || priority === 'asap' ? RT.urgent : RT.routine;

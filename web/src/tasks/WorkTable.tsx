@@ -58,7 +58,8 @@ export function WorkTable({
               {i.task.priority && i.task.priority !== 'routine' ? (
                 <Tag color={PRIORITY[i.task.priority].color}>{t(PRIORITY[i.task.priority].label)}</Tag>
               ) : null}
-              <Link to={linkOf(i)} className="work-focus">
+              {/* A long description wraps rather than pushing the due time out of view (the table scrolls sideways). */}
+              <Link to={linkOf(i)} className="work-focus" style={{ display: 'inline-block', maxWidth: 460, whiteSpace: 'normal' }}>
                 {focusText(i)}
               </Link>
             </Space>

@@ -138,6 +138,30 @@ export function valueText(o: Observation): string {
   return '';
 }
 
+/** FHIR status codes in words, like the rest of the record's content (Chinese first); unknown codes stay as they are. */
+const STATUS_WORDS: Record<string, string> = {
+  draft: '草稿',
+  requested: '已申请',
+  received: '已接收',
+  accepted: '已接受',
+  rejected: '已拒绝',
+  ready: '待执行',
+  'in-progress': '进行中',
+  'on-hold': '暂停',
+  active: '进行中',
+  planned: '计划中',
+  waitlist: '等候中',
+  finished: '已结束',
+  completed: '已完成',
+  cancelled: '已取消',
+  revoked: '已撤销',
+  stopped: '已停止',
+  failed: '未完成',
+  inactive: '已结束',
+  'entered-in-error': '录入错误',
+};
+const statusWords = (status: unknown): string | undefined => (typeof status === 'string' ? (STATUS_WORDS[status] ?? status) : undefined);
+
 function titleOf(r: Resource): [string, string | undefined] {
   const a = r as unknown as Any;
   switch (r.resourceType) {
@@ -153,12 +177,12 @@ function titleOf(r: Resource): [string, string | undefined] {
         r.protocolApplied?.[0]?.doseNumberPositiveInt ? `第${r.protocolApplied[0].doseNumberPositiveInt}剂` : undefined,
       ];
     case 'EpisodeOfCare':
-      return [(r.type ?? []).map((t) => codeText(t)).join('、') || 'EpisodeOfCare', r.status];
+      return [(r.type ?? []).map((t) => codeText(t)).join('、') || 'EpisodeOfCare', statusWords(r.status)];
     case 'DiagnosticReport':
       return [codeText(r.code), r.conclusion];
     default: {
       const code = (a.code ?? a.type ?? a.vaccineCode) as Parameters<typeof codeText>[0] | Parameters<typeof codeText>[0][];
-      return [Array.isArray(code) ? codeText(code[0]) : code ? codeText(code) : r.resourceType, a.status as string | undefined];
+      return [Array.isArray(code) ? codeText(code[0]) : code ? codeText(code) : r.resourceType, statusWords(a.status)];
     }
   }
 }
