@@ -40,7 +40,7 @@ import { drawTracing } from '../server/src/modules/ecg/print.js';
 import { reportPdf } from '../server/src/modules/reading/pdf.js';
 import { READING_WORKFLOWS } from '../server/src/modules/reading/rules.js';
 import { jsonTracing } from '../server/test/ecg-fixtures.js';
-import { newUid, PYDICOM, startOrthanc } from '../server/test/helpers/orthanc.js';
+import { newUid, PYDICOM, startOrthanc, type TestOrthanc } from '../server/test/helpers/orthanc.js';
 import { ensureDatabase, summarize, writeResult } from './lib.js';
 
 const { values } = parseArgs({
@@ -71,9 +71,18 @@ const ms = (x: number) => `${x.toFixed(1)} ms`;
 const fig = (name: string, s: { p50: number; p99: number }) => `${name} p50 ${ms(s.p50)}, p99 ${ms(s.p99)}`;
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
+/** Orthanc is stopped whatever happens (a refused --reuse, a failed step): it would outlive the bench otherwise. */
 async function main() {
-  const loadAtStart = loadavg();
   const orthanc = await startOrthanc();
+  try {
+    await run(orthanc);
+  } finally {
+    await orthanc.stop();
+  }
+}
+
+async function run(orthanc: TestOrthanc) {
+  const loadAtStart = loadavg();
   const url = await ensureDatabase('yiwang_bench_reading', !values.reuse);
   const config = {
     ...loadConfig({}, { DATABASE_URL: url, YIWANG_TENANT: TENANT, LOG_LEVEL: 'silent', YIWANG_MEMORY: '0' }),
@@ -548,7 +557,6 @@ async function main() {
   });
   console.log(`written ${file}`);
   await yiwang.close();
-  await orthanc.stop();
 }
 
 main().catch((err) => {
