@@ -67,6 +67,10 @@ export function CvTable({
                 {t('cvAcknowledgedState')}
                 {c.late ? ` · ${t('late')}` : ''}
               </Tag>
+            ) : c.state === 'withdrawn' ? (
+              <Tag color="blue" title={c.withdrawnReason}>
+                已撤回：结果已更正 Withdrawn
+              </Tag>
             ) : c.state === 'closed' ? (
               <Tag>{t('cvClosed')}</Tag>
             ) : onAcknowledge ? (

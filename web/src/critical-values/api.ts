@@ -14,7 +14,7 @@ export interface CvParty {
 
 export interface ChainEvent {
   at: string;
-  kind: 'result' | 'released' | 'detected' | 'notified' | 'escalated' | 'acknowledged';
+  kind: 'result' | 'released' | 'detected' | 'notified' | 'escalated' | 'acknowledged' | 'corrected' | 'withdrawn';
   /** Bilingual text from the server, e.g. '已通知负责医生 Responsible doctor notified'. */
   text: string;
   reference?: string;
@@ -26,8 +26,8 @@ export interface ChainEvent {
 export interface CriticalValue {
   taskId: string;
   link: string;
-  /** open: awaiting acknowledgement; acknowledged; closed: cancelled or entered in error. */
-  state: 'open' | 'acknowledged' | 'closed';
+  /** open: awaiting acknowledgement; acknowledged; withdrawn: the result was corrected, no longer critical; closed: otherwise cancelled. */
+  state: 'open' | 'acknowledged' | 'withdrawn' | 'closed';
   patient?: CvParty;
   item: { id: string; name?: string };
   /** As reported, e.g. '7.1 mmol/L', or the finding's name. */
@@ -49,6 +49,11 @@ export interface CriticalValue {
   action?: string;
   late?: boolean;
   minutesToAcknowledge?: number;
+  /** Withdrawn: when and why (bilingual text from the server). */
+  withdrawnAt?: string;
+  withdrawnReason?: string;
+  /** The corrected value the doctor was told of after the alert closed. */
+  correctedValue?: string;
 }
 
 /** The alert with its chain: result → detection → notification → escalations → acknowledgement. */

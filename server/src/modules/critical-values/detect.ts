@@ -7,17 +7,41 @@
  * so a second delivery of the event, a corrected version of the result or a re-sent HL7 message finds the alert
  * instead of raising another; the notification has a dedup key, so a delivery that died after the commit sends it
  * once on the retry.
+ *
+ * Corrections (correct.ts): a new version of a result that is no longer critical for an item (value within limits,
+ * finding removed, result entered-in-error) withdraws that item's open alert and tells the doctor; an acknowledged
+ * alert stays acknowledged and the doctor is told the value was corrected; a value still critical but changed updates
+ * the alert. A result critical again after its alert was withdrawn raises a new alert (key `<key>/again-<n>`).
  */
 import { randomUUID } from 'node:crypto';
-import type { Communication, DiagnosticReport, Flag, Observation, Patient, Reference, Task, TaskInput } from '@medplum/fhirtypes';
+import type {
+  Communication,
+  DiagnosticReport,
+  Extension,
+  Flag,
+  Observation,
+  Patient,
+  Reference,
+  Task,
+  TaskInput,
+} from '@medplum/fhirtypes';
 import { durationMs } from '../../platform/clock.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { ResourceEvent } from '../../platform/events/types.js';
 import { SYSTEM_ACTOR } from '../../platform/workflow/actor.js';
 import { unitText, type MeasurementItem } from './catalogue.js';
 import type { CriticalValueDeps } from './deps.js';
-import { evaluateResult, isConfirmed, resultTimeOf, type CriticalFinding, type EvaluationProblem } from './evaluate.js';
-import { nameOf, readRef, refParts } from './fhir.js';
+import { correctStillCritical, correctToNotCritical, isWithdrawn, lockAlert, sendNotice, type CorrectionNotice } from './correct.js';
+import {
+  evaluateResult,
+  isConfirmed,
+  reportedValueText,
+  resultTimeOf,
+  type CriticalFinding,
+  type Evaluation,
+  type EvaluationProblem,
+} from './evaluate.js';
+import { findResources, nameOf, readRef, refParts } from './fhir.js';
 import {
   alertKey,
   alertLink,
@@ -30,12 +54,19 @@ import {
   input,
   ITEM_SYSTEM,
   NOTIFICATION_CATEGORY,
+  slot,
+  TASK_CODE,
 } from './model.js';
-import { acknowledgeWithin, WORKFLOW_ID, workflowInForce } from './policy.js';
+import { acknowledgeWithin, WORKFLOW_ID, workflowInForce, workflowVersion, type CriticalValueWorkflow } from './policy.js';
+
+const workflowVersionOf = (deps: CriticalValueDeps, task: Task): CriticalValueWorkflow =>
+  workflowVersion(deps.definitions, slot(task.input, 'workflow-version')?.valueString);
 import { findResponsible, type Responsible } from './recipients.js';
 
 const UCUM = 'http://unitsofmeasure.org';
 const AUTHOR_TYPES = ['Organization', 'Practitioner', 'PractitionerRole', 'Device'];
+/** A result in one of these statuses no longer says anything: its alerts are withdrawn. */
+const VOIDED = new Set(['entered-in-error', 'cancelled']);
 
 export interface RaisedAlert {
   taskId: string;
@@ -75,8 +106,14 @@ function authorOf(result: Observation | DiagnosticReport): Reference<any> | unde
 /** Judges the resource an event names and raises an alert per critical finding. */
 export async function onResultEvent(deps: CriticalValueDeps, repo: Repository, event: ResourceEvent): Promise<RaisedAlert[]> {
   const result = await readRef<Observation | DiagnosticReport>(repo, `${event.resourceType}/${event.id}`);
-  if (!result || !isConfirmed(result) || refParts(result.subject)?.type !== 'Patient') return [];
-  const evaluation = evaluateResult(result, deps.catalogue, event.occurredAt);
+  if (!result || refParts(result.subject)?.type !== 'Patient') return [];
+  const voided = VOIDED.has(result.status ?? '');
+  if (!voided && !isConfirmed(result)) return [];
+  const evaluation: Evaluation = voided
+    ? { resultDate: event.occurredAt, findings: [], problems: [] }
+    : evaluateResult(result, deps.catalogue, event.occurredAt);
+  // A new version of a result that had alerts: those of items no longer critical are withdrawn (whatever its age).
+  if (event.action === 'update') await correctAlerts(deps, repo, result, evaluation, voided, event.occurredAt);
   if (!evaluation.findings.length && !evaluation.problems.length) return [];
   const now = deps.clock.now();
   const window = workflowInForce(deps.definitions, now).alertWindow;
@@ -94,6 +131,54 @@ export async function onResultEvent(deps: CriticalValueDeps, repo: Repository, e
     raised.push(await raise(deps, repo, result, finding, evaluation.version!, responsible));
   }
   return raised;
+}
+
+/** The alerts of a result whose item is no longer critical in its new version (a value not judged keeps its alert). */
+async function correctAlerts(
+  deps: CriticalValueDeps,
+  repo: Repository,
+  result: Observation | DiagnosticReport,
+  evaluation: Evaluation,
+  voided: boolean,
+  receivedAt: string,
+): Promise<void> {
+  const resultRef = `${result.resourceType}/${result.id}`;
+  const tasks = await findResources<Task>(repo, 'Task', `code=${TASK_CODE}&focus=${resultRef}&status=requested,completed`, 100);
+  for (const task of tasks) {
+    const item = slot(task.input, 'item')?.valueCoding?.code;
+    if (!item || evaluation.findings.some((f) => f.item.id === item) || evaluation.problems.some((p) => p.item.id === item)) continue;
+    const value = voided
+      ? `结果已作废（${result.status}）Result ${result.status}`
+      : (reportedValueText(result, deps.catalogue, receivedAt, item) ?? '未再报告 no longer reported');
+    await correctToNotCritical(deps, repo, task.id!, {
+      resultRef,
+      ...(result.meta?.versionId ? { resultVersion: result.meta.versionId } : {}),
+      value,
+      stillCritical: false,
+    });
+  }
+}
+
+/** The Flag's critical-value details of a finding (value, limit, direction) — also rewritten when a correction changes the value. */
+function valueDetails(finding: CriticalFinding): Extension[] {
+  const measurement = finding.kind === 'measurement' ? (finding.item as MeasurementItem) : undefined;
+  return [
+    ...(finding.value ? [extension('value', { valueQuantity: finding.value })] : []),
+    ...(measurement ? [extension('valueInCatalogueUnit', { valueQuantity: itemQuantity(finding.valueInItemUnit, measurement) })] : []),
+    ...(measurement ? [extension('limit', { valueQuantity: itemQuantity(finding.limit, measurement) })] : []),
+    ...(finding.direction ? [extension('direction', { valueCode: finding.direction })] : []),
+    extension('limitText', { valueString: finding.limitText }),
+  ];
+}
+
+/** The Task inputs that describe a finding's value. */
+function valueInputs(finding: CriticalFinding): TaskInput[] {
+  return [
+    ...(finding.value ? [input('value', { valueQuantity: finding.value })] : []),
+    input('value-text', { valueString: finding.valueText }),
+    input('limit', { valueString: finding.limitText }),
+    ...(finding.direction ? [input('direction', { valueCode: finding.direction })] : []),
+  ];
 }
 
 /** A value that could not be judged (unit not recognised) is told to the responsible doctor, not dropped. */
@@ -129,17 +214,46 @@ async function raise(
   responsible: Responsible | undefined,
 ): Promise<RaisedAlert> {
   const resultRef = `${result.resourceType}/${result.id}`;
-  const key = alertKey(resultRef, finding.item.id);
+  const base = alertKey(resultRef, finding.item.id);
   const patient = await readRef<Patient>(repo, result.subject, ['Patient']);
   const patientName = nameOf(patient);
-  const outcome = await repo.withTransaction(async (tx) => {
+  const outcome = await repo.withTransaction(async (tx): Promise<{ task: Task; created: boolean; notice?: CorrectionNotice }> => {
     // Two deliveries of the same event at once (two processes): the second waits here, then finds the first's alert.
-    await tx.query('SELECT count(pg_advisory_xact_lock(hashtextextended($1, 0))) AS n', [`critical-value|${tx.tenant}|${key}`]);
-    const taskId = alertTaskId(tx.tenant, key);
-    const existing = await readRef<Task>(tx, `Task/${taskId}`, ['Task']);
-    if (existing) return { task: existing, created: false };
+    await lockAlert(tx, base);
     const now = deps.clock.now();
     const workflow = workflowInForce(deps.definitions, now);
+    // The alert of this result and item; a withdrawn one stays as it was, and a result critical again raises a new one.
+    let key = base;
+    for (let n = 1; ; n++) {
+      const existing = await readRef<Task>(tx, `Task/${alertTaskId(tx.tenant, key)}`, ['Task']);
+      if (!existing) break;
+      if (!isWithdrawn(existing)) {
+        // Same alert; a corrected value that is still critical but different is shown and told (once per value).
+        const version = workflowVersionOf(deps, existing);
+        const minutes = Math.round(durationMs(acknowledgeWithin(version)) / 60_000);
+        const notice = await correctStillCritical(
+          deps,
+          tx,
+          existing,
+          {
+            resultRef,
+            ...(result.meta?.versionId ? { resultVersion: result.meta.versionId } : {}),
+            value: finding.valueText,
+            stillCritical: true,
+          },
+          {
+            inputs: valueInputs(finding),
+            flagDetails: valueDetails(finding),
+            flagText: `危急值 ${finding.item.name} ${finding.valueText}`,
+            description: alertText(finding, patientName, minutes),
+          },
+          patientName,
+        );
+        return { task: existing, created: false, ...(notice ? { notice } : {}) };
+      }
+      key = `${base}/again-${n}`;
+    }
+    const taskId = alertTaskId(tx.tenant, key);
     const minutes = Math.round(durationMs(acknowledgeWithin(workflow)) / 60_000);
     const at = now.toISOString();
     const text = alertText(finding, patientName, minutes);
@@ -149,7 +263,6 @@ async function raise(
     const author = authorOf(result);
     const encounter = refParts(result.encounter)?.type === 'Encounter' ? { reference: result.encounter!.reference } : undefined;
     const subject = { reference: result.subject!.reference!, ...(patientName ? { display: patientName } : {}) };
-    const measurement = finding.kind === 'measurement' ? (item as MeasurementItem) : undefined;
     const owner = responsible
       ? { reference: responsible.recipient, ...(responsible.display ? { display: responsible.display } : {}) }
       : undefined;
@@ -161,13 +274,7 @@ async function raise(
           url: EXTENSION_URL,
           extension: [
             extension('item', { valueCoding: itemCoding }),
-            ...(finding.value ? [extension('value', { valueQuantity: finding.value })] : []),
-            ...(measurement
-              ? [extension('valueInCatalogueUnit', { valueQuantity: itemQuantity(finding.valueInItemUnit, measurement) })]
-              : []),
-            ...(measurement ? [extension('limit', { valueQuantity: itemQuantity(finding.limit, measurement) })] : []),
-            ...(finding.direction ? [extension('direction', { valueCode: finding.direction })] : []),
-            extension('limitText', { valueString: finding.limitText }),
+            ...valueDetails(finding),
             extension('catalogueVersion', { valueString: catalogueVersion }),
             extension('result', { valueReference: { reference: resultRef } }),
             extension('task', { valueReference: { reference: `Task/${taskId}` } }),
@@ -209,10 +316,7 @@ async function raise(
       throw new Error(`No responsible doctor, institution or performing lab for ${resultRef}: the alert has nobody to go to`);
     const inputs: TaskInput[] = [
       input('item', { valueCoding: itemCoding }),
-      ...(finding.value ? [input('value', { valueQuantity: finding.value })] : []),
-      input('value-text', { valueString: finding.valueText }),
-      input('limit', { valueString: finding.limitText }),
-      ...(finding.direction ? [input('direction', { valueCode: finding.direction })] : []),
+      ...valueInputs(finding),
       input('catalogue-version', { valueString: catalogueVersion }),
       input('workflow-version', { valueString: workflow.version }),
       ...(resultTimeOf(result) ? [input('result-time', { valueDateTime: resultTimeOf(result) })] : []),
@@ -249,7 +353,10 @@ async function raise(
     return { task: created, created: true };
   });
   const task = outcome.task;
-  if (task.owner?.reference) {
+  if (outcome.notice) await sendNotice(deps, repo, outcome.notice);
+  if (task.status !== 'requested') {
+    // Acknowledged: told when it was raised (and of any correction above).
+  } else if (task.owner?.reference) {
     await deps.notifier.send({
       tenant: repo.tenant,
       recipient: task.owner.reference,

@@ -49,7 +49,10 @@ export interface EscalationOutcome {
   recipients: string[];
 }
 
-/** Runs escalation `level` of an alert (the scheduler's job). Nothing happens once the alert is acknowledged. */
+/**
+ * Runs escalation `level` of an alert (the scheduler's job). Nothing happens once the alert is acknowledged or withdrawn
+ * (a corrected result no longer critical): the Task is then no longer 'requested'.
+ */
 export async function escalate(deps: CriticalValueDeps, repo: Repository, taskId: string, level: number): Promise<EscalationOutcome> {
   const first = await readRef<Task>(repo, `Task/${taskId}`, ['Task']);
   if (!first || first.status !== 'requested') return { escalated: false, recipients: [] };

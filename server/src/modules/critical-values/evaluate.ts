@@ -176,3 +176,24 @@ export function evaluateResult(
   }
   return out;
 }
+
+/**
+ * What a result now reports for the measurement item `itemId` ('4.5 mmol/L'), for the notice of a correction; undefined
+ * when the item is a finding or the result no longer carries a value for it.
+ */
+export function reportedValueText(
+  resource: Observation | DiagnosticReport,
+  versions: readonly CatalogueVersion[],
+  fallbackDate: string,
+  itemId: string,
+): string | undefined {
+  if (resource.resourceType !== 'Observation') return undefined;
+  const version = versionInForce(versions, resultTimeOf(resource) ?? fallbackDate) ?? versions[versions.length - 1];
+  const item = version?.measurements.find((m) => m.id === itemId);
+  if (!item) return undefined;
+  const codes = new Set(item.codes.map(codingKey));
+  const hit = (c: CodeableConcept | undefined) => !!c?.coding?.some((x) => codes.has(codingKey(x)));
+  const q = hit(resource.code) ? resource.valueQuantity : resource.component?.find((c) => hit(c.code))?.valueQuantity;
+  if (!q || typeof q.value !== 'number') return undefined;
+  return `${q.comparator ?? ''}${formatNumber(q.value)}${(q.unit ?? q.code) ? ` ${q.unit ?? q.code}` : ''}`;
+}

@@ -12,6 +12,7 @@ import { escalate, ESCALATION_JOB, schedulerTimer } from './escalation.js';
 import { alertLink } from './model.js';
 import { loadWorkflows, WORKFLOW_ID } from './policy.js';
 import { acknowledgementHook } from './acknowledge.js';
+import { withdrawalHook } from './correct.js';
 import { registerCriticalValueRoutes } from './routes.js';
 
 export const criticalValuesModule: YiwangModule = {
@@ -30,6 +31,8 @@ export const criticalValuesModule: YiwangModule = {
     for (const definition of deps.definitions) ctx.workflows.define(definition, { link: (task) => alertLink(task.id!) });
     // Every acknowledgement, by this module's route or the engine's: read-back checked, Flag, Provenance, escalations.
     ctx.workflows.onTransition(WORKFLOW_ID, acknowledgementHook(deps));
+    // 'withdraw' (a corrected result no longer critical) is the system's, made by detection (correct.ts).
+    ctx.workflows.onTransition(WORKFLOW_ID, withdrawalHook());
     ctx.events.subscribe({
       name: 'critical-values.detect',
       types: ['Observation', 'DiagnosticReport'],

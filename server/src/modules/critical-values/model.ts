@@ -10,6 +10,9 @@
  *                  acknowledged, restriction.period.end = due time, escalation-level extension, input = facts,
  *                  output = read-back after acknowledgement; its id is derived from the result and the item
  *   Provenance     of the acknowledgement: who, when, read-back, late or not
+ * A corrected result that is no longer critical withdraws an open alert (Task cancelled, state 'withdrawn', Flag
+ * inactive); every correction the doctor is told of is a Communication (category critical-value-correction) named in
+ * the Task's output 'correction-notice' (correct.ts).
  * Flag and Communications carry an identifier in CRITICAL_VALUE_SYSTEM derived from the result and the item, and the
  * Task's id is derived from the same key, so a second delivery of the same event finds the alert instead of raising
  * another.
@@ -32,6 +35,17 @@ export const ESCALATION_CATEGORY: Coding = {
   code: 'critical-value-escalation',
   display: '危急值升级 Critical value escalation',
 };
+export const CORRECTION_CATEGORY: Coding = {
+  system: 'urn:yiwang:communication-category',
+  code: 'critical-value-correction',
+  display: '危急值结果更正 Critical value result corrected',
+};
+/** On a correction Communication: outcome (withdrawn, value-updated, corrected-after-acknowledgement), value, stillCritical. */
+export const CORRECTION_EXTENSION_URL = 'https://yiwang.cn/fhir/StructureDefinition/critical-value-correction';
+/** Notification category of a correction notice (urgent, not the stat alarm of a new critical value). */
+export const CORRECTION_NOTIFICATION_CATEGORY = 'critical-value-correction';
+/** The workflow state of an alert withdrawn because its result was corrected (Task status cancelled). */
+export const WITHDRAWN_STATE = 'withdrawn';
 export const INPUT_SYSTEM = 'urn:yiwang:critical-value-input';
 /** Task.code of the alerts (the engine's workflow code): `Task?code=${TASK_CODE}`. */
 export const TASK_CODE = `${WORKFLOW_SYSTEM}|critical-value`;

@@ -6,7 +6,17 @@
 import type { Communication, Patient, Provenance, Task } from '@medplum/fhirtypes';
 import type { Repository } from '../../platform/fhir/repository.js';
 import { findResources, nameOf } from './fhir.js';
-import { ACK_EXTENSION_URL, alertLink, CRITICAL_VALUE_SYSTEM, escalationLevel, slot, TASK_CODE } from './model.js';
+import {
+  ACK_EXTENSION_URL,
+  alertLink,
+  CORRECTION_EXTENSION_URL,
+  CRITICAL_VALUE_SYSTEM,
+  escalationLevel,
+  INPUT_SYSTEM,
+  slot,
+  TASK_CODE,
+  WITHDRAWN_STATE,
+} from './model.js';
 import { STATE_SYSTEM } from '../../platform/workflow/fhir.js';
 import { acknowledgeWithin, type CriticalValueWorkflow } from './policy.js';
 import { durationMs } from '../../platform/clock.js';
@@ -21,8 +31,11 @@ export interface AlertSummary {
   taskId: string;
   /** Page of the alert in the web app. */
   link: string;
-  /** open: awaiting acknowledgement; acknowledged; closed: cancelled or entered in error. */
-  state: 'open' | 'acknowledged' | 'closed';
+  /**
+   * open: awaiting acknowledgement; acknowledged; withdrawn: the result was corrected and is no longer critical (the
+   * alert's record stays); closed: cancelled otherwise or entered in error.
+   */
+  state: 'open' | 'acknowledged' | 'withdrawn' | 'closed';
   taskStatus: string;
   businessStatus?: { code: string; display?: string };
   patient?: RefView;
@@ -52,6 +65,13 @@ export interface AlertSummary {
   action?: string;
   late?: boolean;
   minutesToAcknowledge?: number;
+  /** Withdrawn: when and why (结果已更正). */
+  withdrawnAt?: string;
+  withdrawnReason?: string;
+  /** The latest corrected value the doctor was told of after the alert closed (withdrawn or acknowledged). */
+  correctedValue?: string;
+  /** How many corrections of the result the doctor was told of. */
+  corrections: number;
 }
 
 const refView = (r: { reference?: string; display?: string } | undefined): RefView | undefined =>
@@ -66,8 +86,15 @@ const minutesBetween = (a: string | undefined, b: string | undefined): number | 
 
 export function summarise(task: Task, now: Date): AlertSummary {
   const out = task.output;
-  const state: AlertSummary['state'] = task.status === 'completed' ? 'acknowledged' : task.status === 'requested' ? 'open' : 'closed';
   const bs = task.businessStatus?.coding?.find((c) => c.system === STATE_SYSTEM);
+  const state: AlertSummary['state'] =
+    task.status === 'completed'
+      ? 'acknowledged'
+      : task.status === 'requested'
+        ? 'open'
+        : task.status === 'cancelled' && bs?.code === WITHDRAWN_STATE
+          ? 'withdrawn'
+          : 'closed';
   // After acknowledgement the engine drops restriction; the due time it had is kept in the output.
   const dueAt = task.restriction?.period?.end ?? slot(task.output, 'due')?.valueDateTime;
   const item = slot(task.input, 'item')?.valueCoding;
@@ -105,12 +132,20 @@ export function summarise(task: Task, now: Date): AlertSummary {
     action: slot(out, 'action')?.valueString,
     late: slot(out, 'late')?.valueBoolean,
     minutesToAcknowledge: minutesBetween(notifiedAt, acknowledgedAt),
+    ...(state === 'withdrawn'
+      ? {
+          ...(task.executionPeriod?.end ? { withdrawnAt: task.executionPeriod.end } : {}),
+          ...(task.statusReason?.text ? { withdrawnReason: task.statusReason.text } : {}),
+        }
+      : {}),
+    ...(slot(out, 'corrected-value')?.valueString ? { correctedValue: slot(out, 'corrected-value')!.valueString } : {}),
+    corrections: (out ?? []).filter((o) => o.type.coding?.some((c) => c.system === INPUT_SYSTEM && c.code === 'correction-notice')).length,
   };
 }
 
 export interface ChainEvent {
   at: string;
-  kind: 'result' | 'released' | 'detected' | 'notified' | 'escalated' | 'acknowledged';
+  kind: 'result' | 'released' | 'detected' | 'notified' | 'escalated' | 'acknowledged' | 'corrected' | 'withdrawn';
   text: string;
   reference?: string;
   recipients?: RefView[];
@@ -136,6 +171,10 @@ export async function chainOf(repo: Repository, task: Task, now: Date, workflow:
       text: `识别为危急值 Detected as critical (${summary.item.name ?? summary.item.id} ${summary.value}, ${summary.limit ?? ''})`.trim(),
     });
   const notification = slot(task.input, 'notification')?.valueReference?.reference;
+  const notices = (task.output ?? [])
+    .filter((o) => o.type.coding?.some((c) => c.system === INPUT_SYSTEM && c.code === 'correction-notice'))
+    .map((o) => o.valueReference?.reference?.replace(/^Communication\//, ''))
+    .filter((id): id is string => !!id);
   const levels = workflow?.escalation.map((e) => e.level) ?? [1, 2, 3];
   const ids = levels.map((l) => `${CRITICAL_VALUE_SYSTEM}|${task.id}/escalation-${l}`);
   const communications: Communication[] = [];
@@ -148,6 +187,27 @@ export async function chainOf(repo: Repository, task: Task, now: Date, workflow:
     }
   }
   communications.push(...(await findResources<Communication>(repo, 'Communication', `identifier=${ids.join(',')}`, 20)));
+  const corrections = notices.length ? await findResources<Communication>(repo, 'Communication', `_id=${notices.join(',')}`, 50) : [];
+  for (const c of corrections) {
+    const ext = c.extension?.find((e) => e.url === CORRECTION_EXTENSION_URL)?.extension ?? [];
+    const outcome = ext.find((e) => e.url === 'outcome')?.valueCode;
+    const value = ext.find((e) => e.url === 'value')?.valueString ?? '';
+    const previous = ext.find((e) => e.url === 'previousValue')?.valueString ?? '';
+    events.push({
+      at: c.sent ?? '',
+      kind: outcome === 'withdrawn' ? 'withdrawn' : 'corrected',
+      text:
+        outcome === 'withdrawn'
+          ? `已撤回：结果已更正为 ${value}，不再属于危急值 Withdrawn: result corrected to ${value}, no longer critical`
+          : `结果已更正 Result corrected: ${previous} → ${value}${
+              ext.find((e) => e.url === 'stillCritical')?.valueBoolean
+                ? '（仍为危急值 still critical）'
+                : '（不再属于危急值 no longer critical）'
+            }; 已通知医生 doctor told`,
+      reference: `Communication/${c.id}`,
+      recipients: (c.recipient ?? []).map((r) => refView(r)!).filter(Boolean),
+    });
+  }
   for (const c of communications) {
     const level = c.extension?.find((e) => e.url.endsWith('critical-value-escalation-level'))?.valueInteger;
     const recipients = (c.recipient ?? []).map((r) => refView(r)!).filter(Boolean);
@@ -182,7 +242,7 @@ export async function chainOf(repo: Repository, task: Task, now: Date, workflow:
   return { ...summary, events };
 }
 
-const ORDER: ChainEvent['kind'][] = ['result', 'released', 'detected', 'notified', 'escalated', 'acknowledged'];
+const ORDER: ChainEvent['kind'][] = ['result', 'released', 'detected', 'notified', 'escalated', 'acknowledged', 'corrected', 'withdrawn'];
 
 /** Fills in the residents' names, read through `repo` (the caller's: a name they may not see stays a reference). */
 export async function withPatientNames<T extends { patient?: RefView }>(repo: Repository, items: T[]): Promise<T[]> {
@@ -233,7 +293,7 @@ export interface TimelinessIndicator {
   organization?: string;
   /** Critical values acknowledged within the limit. */
   numerator: number;
-  /** All critical values detected in the period. */
+  /** The critical values detected in the period, withdrawn ones excluded. */
   denominator: number;
   /** numerator / denominator (null without any critical value). */
   rate: number | null;
@@ -241,6 +301,11 @@ export interface TimelinessIndicator {
   late: number;
   open: number;
   overdue: number;
+  /**
+   * Alerts detected in the period and withdrawn because the result was corrected (no longer critical): not critical
+   * values, so outside the denominator; counted here so the laboratories' corrections stay visible.
+   */
+  withdrawn: number;
   /** Median minutes from notification to acknowledgement, over the acknowledged ones. */
   medianMinutesToAcknowledge: number | null;
   /** Notified within the notify limit of the result's release (where the release time is known). */
@@ -250,7 +315,8 @@ export interface TimelinessIndicator {
 
 /**
  * The indicator over the given alerts. An alert counts as timely when it was acknowledged no later than its due
- * time (the acknowledge limit of the workflow version that governed it); open alerts count in the denominator only.
+ * time (the acknowledge limit of the workflow version that governed it); open alerts count in the denominator only;
+ * alerts withdrawn because the result was corrected are not critical values: outside the denominator, counted apart.
  */
 export function timeliness(
   tasks: Task[],
@@ -282,6 +348,7 @@ export function timeliness(
     late: acknowledged.length - timely.length,
     open: summaries.filter((s) => s.state === 'open').length,
     overdue: summaries.filter((s) => s.overdue).length,
+    withdrawn: tasks.filter((t) => summarise(t, now).state === 'withdrawn').length,
     medianMinutesToAcknowledge: median(acknowledged.map((s) => s.minutesToAcknowledge!).filter((m) => m !== undefined)),
     notifiedWithinLimit: { count: within, known, rate: rate(within, known) },
     limits: { acknowledgeWithin: acknowledgeWithin(current), notifyWithin: current.notifyWithin, workflowVersion: current.version },

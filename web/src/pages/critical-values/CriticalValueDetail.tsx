@@ -18,6 +18,8 @@ const COLOR: Record<ChainEvent['kind'], string> = {
   notified: 'blue',
   escalated: 'orange',
   acknowledged: 'green',
+  corrected: 'purple',
+  withdrawn: 'cyan',
 };
 
 /** The responsible doctor by name: the owner's display, else the name the notification event gives. */
@@ -55,6 +57,10 @@ export default function CriticalValueDetail() {
             <Tag color={cv.late ? 'orange' : 'green'} data-testid="cv-state">
               {t('cvAcknowledgedState')}
               {cv.late ? ` · ${t('late')}` : ''}
+            </Tag>
+          ) : cv.state === 'withdrawn' ? (
+            <Tag color="blue" title={cv.withdrawnReason} data-testid="cv-state">
+              已撤回：结果已更正 Withdrawn
             </Tag>
           ) : cv.state === 'closed' ? (
             <Tag data-testid="cv-state">{t('cvClosed')}</Tag>
