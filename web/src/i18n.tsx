@@ -304,6 +304,7 @@ const DICT = {
     'Each diagnosis needs an ICD-10 code: type "code name", e.g. I10 hypertension',
   ],
   cvClosed: ['已关闭', 'Closed'],
+  cvWithdrawn: ['已撤回：结果已更正', 'Withdrawn: result corrected'],
   cvMedianMinutes: ['确认用时（中位数）', 'Time to acknowledge (median)'],
   cvLimits: [
     '时限：发布后 {notify} 分钟内通知，通知后 {ack} 分钟内确认',

@@ -69,7 +69,7 @@ export function CvTable({
               </Tag>
             ) : c.state === 'withdrawn' ? (
               <Tag color="blue" title={c.withdrawnReason}>
-                已撤回：结果已更正 Withdrawn
+                {t('cvWithdrawn')}
               </Tag>
             ) : c.state === 'closed' ? (
               <Tag>{t('cvClosed')}</Tag>

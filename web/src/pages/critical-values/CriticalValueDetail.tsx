@@ -60,7 +60,7 @@ export default function CriticalValueDetail() {
             </Tag>
           ) : cv.state === 'withdrawn' ? (
             <Tag color="blue" title={cv.withdrawnReason} data-testid="cv-state">
-              已撤回：结果已更正 Withdrawn
+              {t('cvWithdrawn')}
             </Tag>
           ) : cv.state === 'closed' ? (
             <Tag data-testid="cv-state">{t('cvClosed')}</Tag>
