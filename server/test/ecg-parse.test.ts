@@ -9,6 +9,7 @@ import { leadOf, checkCatalogue, CATALOGUES, type EcgCatalogue } from '../src/mo
 import { parseTracing } from '../src/modules/ecg/parse.js';
 import { demographicConflict } from '../src/modules/ecg/intake.js';
 import { chestPainRulesOn, intervalsOf, orderConflict } from '../src/modules/ecg/chest-pain/targets.js';
+import { parseEvent } from '../src/modules/ecg/chest-pain/record.js';
 import { aecgTracing, csvTracing, jsonTracing } from './ecg-fixtures.js';
 import { PYDICOM } from './helpers/orthanc.js';
 
@@ -88,5 +89,20 @@ describe('ECG catalogue and chest-pain rules', () => {
     const intervals = intervalsOf({ ...times, 'wire-crossing': '2026-12-05T10:45:00Z' }, rules);
     expect(intervals.find((i) => i.id === 'door-to-balloon')).toMatchObject({ minutes: 105, target: 90, met: false });
     expect(intervals.find((i) => i.id === 'fmc-to-ecg')).toMatchObject({ minutes: null, met: null });
+  });
+});
+
+describe('a chest-pain milestone as sent', () => {
+  const now = new Date('2026-12-05T10:00:00Z');
+  it('takes a known milestone at a zoned time, as an instant', () => {
+    expect(parseEvent({ milestone: 'door', at: '2026-12-05T16:30:00+08:00' }, now)).toEqual({
+      milestone: 'door',
+      at: '2026-12-05T08:30:00.000Z',
+    });
+  });
+  it('refuses a time without a zone, one in the future and an unknown milestone, naming the field', () => {
+    expect(message(() => parseEvent({ milestone: 'door', at: '2026-12-05T08:30' }, now))).toContain("'at'");
+    expect(message(() => parseEvent({ milestone: 'door', at: '2026-12-05T12:00:00Z' }, now))).toContain('future');
+    expect(message(() => parseEvent({ milestone: 'teleportation', at: '2026-12-05T08:30:00Z' }, now))).toContain("'milestone'");
   });
 });

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EpisodeOfCare, Extension, Organization } from '@medplum/fhirtypes';
+import { zonedInstant } from '../../../platform/fhir/input.js';
 import { badRequest } from '../../../platform/fhir/outcomes.js';
 import type { Repository } from '../../../platform/fhir/repository.js';
 import type { Notifier } from '../../../platform/notify/notifier.js';
@@ -133,9 +134,7 @@ export function parseEvent(body: unknown, now: Date): EventInput {
   const milestone = typeof b.milestone === 'string' ? b.milestone : '';
   if (!rules.milestones.some((m) => m.code === milestone))
     throw badRequest(`'milestone' must be one of ${rules.milestones.map((m) => m.code).join(', ')} (未知的时间节点)`, 'milestone');
-  const at = typeof b.at === 'string' ? b.at : '';
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(at) || Number.isNaN(Date.parse(at)))
-    throw badRequest("'at' must be a date and time with a zone, e.g. 2026-12-05T08:30:00+08:00 (时间格式错误)", 'at');
+  const at = zonedInstant(b.at, 'at');
   // A minute of slack for clocks that differ between the ambulance tablet and the server.
   if (Date.parse(at) > now.getTime() + 60_000) throw badRequest(`'at' ${at} is in the future (时间不能晚于当前时间)`, 'at');
   return { milestone, at: new Date(at).toISOString() };
