@@ -12,6 +12,7 @@ import { useAuth } from '../auth';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useI18n } from '../i18n';
 import type { CaseItem, Centre } from '../reading/api';
+import { priorityText } from '../reading/texts';
 import { benchKey, BT, casePath, CENTRE_INFO, READING_CENTRES, stateLabel, useMyCentreRoles } from './centres';
 
 const COUNT = 200;
@@ -108,7 +109,7 @@ export function CaseLines({
   return (
     <div data-testid={testId}>
       {items.map((i) => {
-        const priority = i.task.priority && i.task.priority !== 'routine' ? BT.priority[i.task.priority] : undefined;
+        const priority = i.task.priority && i.task.priority !== 'routine' ? priorityText(i.task.priority) : undefined;
         return (
           <div
             key={i.case.task}

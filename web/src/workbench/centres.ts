@@ -6,8 +6,7 @@
 import { CENTRE_SYSTEM } from '../api/fhir';
 import { useAuth } from '../auth';
 import { useOrganizations } from '../hooks';
-import type { Centre, Text } from '../reading/api';
-import type { CaseItem } from '../reading/api';
+import type { CaseItem, Centre, Text } from '../reading/api';
 import { RT, stateText, type CentreWords } from '../reading/texts';
 import { ET } from '../pages/ecg/texts';
 import { TX as IMAGING } from '../pages/imaging/texts';
@@ -42,7 +41,6 @@ export const BT = {
   expert: { zh: '邀请我的会诊', en: 'Invited as expert' },
   scheduledAt: { zh: '会诊时间', en: 'Session' },
   requestedAt: { zh: '期望时间', en: 'Preferred' },
-  priority: { routine: RT.routine, urgent: RT.urgent, stat: RT.stat, asap: RT.urgent } as Record<string, Text>,
 } as const;
 
 export type CentreRole = Centre | 'consultation' | 'chest-pain';
