@@ -56,6 +56,10 @@ export function parseReport(body: unknown, catalogue: CentreCatalogue): ReportBo
   };
 }
 
+/** The case's request, read once per transaction: the report's code comes from it, signing closes it, a revision notifies its requester. */
+const requestOf = async (tx: Repository, c: ReadingCase): Promise<ServiceRequest> =>
+  (await tx.read('ServiceRequest', c.service_request.split('/')[1]!)) as ServiceRequest;
+
 const me = (actor: Actor) => (actor.practitionerId ? `Practitioner/${actor.practitionerId}` : `user:${actor.userId}`);
 
 export class ReadingService {
@@ -123,7 +127,7 @@ export class ReadingService {
     if (!actor.practitionerId) throw forbidden('Reports are written by a practitioner account (报告需医务人员账户)');
     return repo.withTransaction(async (tx) => {
       const step = await this.engine.transition(tx, actor, taskId, 'report', { ifMatch, note: '提交初步报告 (preliminary report)' });
-      const report = await this.writeReport(tx, c, body, 'preliminary', [me(actor)]);
+      const report = await this.writeReport(tx, c, await requestOf(tx, c), body, 'preliminary', [me(actor)]);
       await updateCase(tx, taskId, {
         report: `DiagnosticReport/${report.id}`,
         reported_by: me(actor),
@@ -148,8 +152,10 @@ export class ReadingService {
       const step = await this.engine.transition(tx, actor, taskId, 'sign', { ifMatch, note: '审核签发 (reviewed and signed)' });
       const current = (await tx.read('DiagnosticReport', c.report!.split('/')[1]!)) as DiagnosticReport;
       const input = body ?? reportInputOf(current);
-      const report = await this.writeReport(tx, c, input, 'final', [c.reported_by!, me(actor)], current);
-      await this.closeRequest(tx, c);
+      const sr = await requestOf(tx, c);
+      const report = await this.writeReport(tx, c, sr, input, 'final', [c.reported_by!, me(actor)], current);
+      if (sr.status === 'active')
+        await tx.update('ServiceRequest', sr.id as string, { ...sr, status: 'completed' }, { ifMatch: sr.meta?.versionId });
       await updateCase(tx, taskId, {
         signed_by: me(actor),
         signed_at: this.now().toISOString(),
@@ -179,7 +185,8 @@ export class ReadingService {
       await lockCase(tx, taskId);
       const current = (await tx.read('DiagnosticReport', c.report!.split('/')[1]!)) as DiagnosticReport;
       const interpreters = [...new Set([...(current.resultsInterpreter ?? []).map((r) => r.reference as string), me(actor)])];
-      const report = await this.writeReport(tx, c, body, 'amended', interpreters, current);
+      const sr = await requestOf(tx, c);
+      const report = await this.writeReport(tx, c, sr, body, 'amended', interpreters, current);
       const at = this.now().toISOString();
       const provenance = (
         await tx.create({
@@ -200,7 +207,6 @@ export class ReadingService {
         positive: body.positive,
         critical: body.conclusions.some((x) => x.system === CRITICAL_FINDING_SYSTEM),
       });
-      const sr = (await tx.read('ServiceRequest', c.service_request.split('/')[1]!)) as ServiceRequest;
       const recipient = sr.requester?.reference ?? c.requester_org;
       if (recipient) {
         await this.notifier.send(
@@ -227,12 +233,12 @@ export class ReadingService {
   private async writeReport(
     tx: Repository,
     c: ReadingCase,
+    sr: ServiceRequest,
     input: ReportInput,
     status: DiagnosticReport['status'],
     interpreters: string[],
     current?: DiagnosticReport,
   ): Promise<DiagnosticReport> {
-    const sr = (await tx.read('ServiceRequest', c.service_request.split('/')[1]!)) as ServiceRequest;
     const existing = current ?? (c.report ? ((await tx.read('DiagnosticReport', c.report.split('/')[1]!)) as DiagnosticReport) : undefined);
     const practitioners = interpreters.filter((r) => r.startsWith('Practitioner/'));
     let report = buildReport(
@@ -275,12 +281,6 @@ export class ReadingService {
       ...(this.profile.printedPictures ? { pictures: await this.profile.printedPictures(tx, c, report) } : {}),
       ...(this.profile.printedDrawing ? { drawing: await this.profile.printedDrawing(tx, c, report) } : {}),
     });
-  }
-
-  private async closeRequest(tx: Repository, c: ReadingCase): Promise<void> {
-    const sr = (await tx.read('ServiceRequest', c.service_request.split('/')[1]!)) as ServiceRequest;
-    if (sr.status === 'active')
-      await tx.update('ServiceRequest', sr.id as string, { ...sr, status: 'completed' }, { ifMatch: sr.meta?.versionId });
   }
 }
 
