@@ -3,7 +3,7 @@
  * conclusions. FHIR modelling is described in docs/imaging.md.
  */
 import { inForce, loadDatedFrom, type Dated } from '../reading/dated.js';
-import type { ConclusionOption } from '../reading/profile.js';
+import { checkTemplates, type ConclusionOption, type ReportTemplate } from '../reading/profile.js';
 
 export type { ConclusionOption };
 
@@ -39,16 +39,6 @@ export interface ImagingItem {
   nameEn: string;
 }
 
-export interface ReportTemplate {
-  id: string;
-  items: string[];
-  title: { zh: string; en: string };
-  findings: string;
-  impression: string;
-  positive: boolean;
-  conclusionCodes?: string[];
-}
-
 export interface ImagingCatalogue extends Dated {
   items: ImagingItem[];
   templates: ReportTemplate[];
@@ -61,14 +51,9 @@ export const CATALOGUES: ImagingCatalogue[] = loadDatedFrom<ImagingCatalogue>(im
     if (!i.code || !(MODALITIES as readonly string[]).includes(i.modality) || !i.name)
       throw new Error(`Invalid imaging data ${file}: item '${i.code}' needs a code, a modality among ${MODALITIES.join(', ')} and a name`);
   const codes = new Set((c.conclusions ?? []).map((x) => x.code));
-  for (const t of c.templates ?? []) {
-    if (!t.id || !t.findings || !t.impression || typeof t.positive !== 'boolean')
-      throw new Error(`Invalid imaging data ${file}: template '${t.id}' needs findings, impression and positive`);
-    for (const code of t.items)
-      if (!items.has(code)) throw new Error(`Invalid imaging data ${file}: template '${t.id}' names unknown item '${code}'`);
-    for (const code of t.conclusionCodes ?? [])
-      if (!codes.has(code)) throw new Error(`Invalid imaging data ${file}: template '${t.id}' names unknown conclusion '${code}'`);
-  }
+  checkTemplates(c.templates ?? [], items, codes, (what) => {
+    throw new Error(`Invalid imaging data ${file}: ${what}`);
+  });
 });
 
 export const catalogueOn = (at: Date): ImagingCatalogue => inForce(CATALOGUES, at);

@@ -25,6 +25,34 @@ export interface TemplateRef {
   items?: string[];
 }
 
+/** A report template as a centre's dated catalogue holds it (imaging, pathology, ECG). */
+export interface ReportTemplate extends TemplateRef {
+  title: { zh: string; en: string };
+  findings: string;
+  impression: string;
+  positive: boolean;
+  /** Coded conclusions the template proposes. */
+  conclusionCodes?: string[];
+}
+
+/**
+ * Checks a catalogue's templates when it is loaded: each needs findings, impression and positive, and names only the
+ * catalogue's own items and conclusions; `fail` throws with the file's name.
+ */
+export function checkTemplates(
+  templates: readonly ReportTemplate[],
+  items: ReadonlySet<string>,
+  conclusions: ReadonlySet<string>,
+  fail: (what: string) => void,
+): void {
+  for (const t of templates) {
+    if (!t.id || !t.findings || !t.impression || typeof t.positive !== 'boolean')
+      fail(`template '${t.id}' needs findings, impression and positive`);
+    for (const code of t.items ?? []) if (!items.has(code)) fail(`template '${t.id}' names unknown item '${code}'`);
+    for (const code of t.conclusionCodes ?? []) if (!conclusions.has(code)) fail(`template '${t.id}' names unknown conclusion '${code}'`);
+  }
+}
+
 /** The centre's report catalogue in force on a day. */
 export interface CentreCatalogue {
   version: string;
