@@ -4,7 +4,7 @@
  * limited to the parties of the consultation; registries (names of people and institutions) are read with platform
  * rights, as every signed-in user may read them.
  */
-import type { ChargeItem, ClinicalImpression, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { CareTeam, ChargeItem, ClinicalImpression, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { findResources, nameOf } from '../../platform/fhir/lookup.js';
 import { notFound } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
@@ -195,13 +195,12 @@ export class ConsultationService {
       );
     }
     if (scope.me && (q.view === 'expert' || !q.view)) {
-      const teams = await findResources(repo, 'CareTeam', `participant=${scope.me}&status=active`, q.count);
-      for (const team of teams) {
-        const id = (team as { identifier?: { system?: string; value?: string }[] }).identifier?.find(
-          (x) => x.system === CARE_TEAM_ID_SYSTEM,
-        )?.value;
-        if (id) rows.push(...(await findTasks(repo, { ...base, focus: `ServiceRequest/${id}` })));
-      }
+      const teams = await findResources<CareTeam>(repo, 'CareTeam', `participant=${scope.me}&status=active`, q.count);
+      const focuses = teams.flatMap((team) => {
+        const id = team.identifier?.find((x) => x.system === CARE_TEAM_ID_SYSTEM)?.value;
+        return id ? [`ServiceRequest/${id}`] : [];
+      });
+      if (focuses.length) rows.push(...(await findTasks(repo, { ...base, focuses })));
     }
     const unique = [...new Map(rows.map((r) => [r.row.task_id, r])).values()]
       .sort((a, b) => String(b.row.started_at).localeCompare(String(a.row.started_at)))

@@ -127,6 +127,8 @@ export interface TaskQuery {
   startedFrom?: Date;
   startedBefore?: Date;
   focus?: string;
+  /** Focused on one of these (one query for many foci). */
+  focuses?: string[];
   count?: number;
 }
 
@@ -151,6 +153,7 @@ export async function findTasks(repo: Repository, q: TaskQuery): Promise<{ task:
   if (q.startedFrom) conditions.push(`w.started_at >= ${params.add(q.startedFrom.toISOString())}::timestamptz`);
   if (q.startedBefore) conditions.push(`w.started_at < ${params.add(q.startedBefore.toISOString())}::timestamptz`);
   if (q.focus) conditions.push(`w.focus = ${params.add(q.focus)}`);
+  if (q.focuses) conditions.push(`w.focus = ANY(${params.add(q.focuses)}::text[])`);
   const access = repo.access.readCondition('Task', 'r', params);
   if (access) conditions.push(`(${access})`);
   const rows = await repo.query<WorklistRow>(
