@@ -20,6 +20,7 @@ import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
 import { chinaDate } from '../../platform/workflow/definition.js';
 import type { WorkflowEngine } from '../../platform/workflow/engine.js';
+import { actorRef } from '../reading/access.js';
 import { caseOfRequest, updateCase, type ReadingCase } from '../reading/cases.js';
 import { catalogueOn, CENTRE, MODALITIES, studyIdentifier } from './model.js';
 import { matchStudy, maskedDemographics } from './match.js';
@@ -231,7 +232,7 @@ export class Intake {
           instances.length,
           sr ? `ServiceRequest/${sr.id}` : null,
           (sr && requesterOrgOf(sr)) ?? (actor.organizationId ? `Organization/${actor.organizationId}` : null),
-          actor.practitionerId ? `Practitioner/${actor.practitionerId}` : `user:${actor.userId}`,
+          actorRef(actor),
           this.now().toISOString(),
         ],
       );

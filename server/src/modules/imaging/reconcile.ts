@@ -9,7 +9,7 @@ import { badRequest, conflict, forbidden, notFound } from '../../platform/fhir/o
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
 import { organizationChain } from '../../platform/workflow/actor.js';
-import type { CaseScope } from '../reading/access.js';
+import { actorRef, type CaseScope } from '../reading/access.js';
 import type { DicomPatient } from '../../platform/exchange/dicomweb/dicom.js';
 import type { Intake } from './intake.js';
 import { isImagingRequest } from './request.js';
@@ -107,7 +107,7 @@ export async function resolveReconciliation(
   return repo.withTransaction(async (tx) => {
     const row = await entryFor(tx, scope, id);
     const { instances } = JSON.parse(row.detail) as { instances: InstanceInfo[] };
-    const who = actor.practitionerId ? `Practitioner/${actor.practitionerId}` : `user:${actor.userId}`;
+    const who = actorRef(actor);
     const linked = await intake.link(
       tx,
       actor,
@@ -132,7 +132,7 @@ export async function discardReconciliation(system: Repository, actor: Actor, sc
   if (reason.length < 2) throw badRequest("'reason' is required to set a study aside (请填写原因)", 'reason');
   return system.withTransaction(async (tx) => {
     const row = await entryFor(tx, scope, id);
-    const who = actor.practitionerId ? `Practitioner/${actor.practitionerId}` : `user:${actor.userId}`;
+    const who = actorRef(actor);
     const detail = JSON.parse(row.detail) as Record<string, unknown>;
     await tx.query(
       `UPDATE imaging_reconciliation SET status = 'discarded', resolved_by = $3, resolved_at = $4, detail = $5 WHERE tenant = $1 AND id = $2`,

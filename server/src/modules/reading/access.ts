@@ -17,6 +17,9 @@ export interface CaseScope {
 
 const SEE_ALL = ['admin', 'manager'];
 
+/** Who acted, as the reading tables and reports record it: the practitioner, else the user account. */
+export const actorRef = (actor: Actor): string => (actor.practitionerId ? `Practitioner/${actor.practitionerId}` : `user:${actor.userId}`);
+
 export async function caseScope(repo: Repository, actor: Actor): Promise<CaseScope> {
   const scope = await worklistScope(repo, actor);
   return { all: actor.roles.some((r) => SEE_ALL.includes(r)), subtree: scope.subtree, me: scope.me };

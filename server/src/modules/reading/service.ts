@@ -17,7 +17,7 @@ import { withPdf } from './pdf.js';
 import { conclusionCoding, CRITICAL_FINDING_SYSTEM, type CentreCatalogue, type CentreProfile } from './profile.js';
 import { buildReport, isRecognised, REPORT_EXT, READING_RESULT_SYSTEM, type ReportInput } from './report.js';
 import { inForce, ROSTERS } from './rules.js';
-import { caseScope, sideOf } from './access.js';
+import { actorRef, caseScope, sideOf } from './access.js';
 
 export interface ReportBody extends ReportInput {
   reason?: string;
@@ -60,8 +60,6 @@ export function parseReport(body: unknown, catalogue: CentreCatalogue): ReportBo
 const requestOf = async (tx: Repository, c: ReadingCase): Promise<ServiceRequest> =>
   (await tx.read('ServiceRequest', c.service_request.split('/')[1]!)) as ServiceRequest;
 
-const me = (actor: Actor) => (actor.practitionerId ? `Practitioner/${actor.practitionerId}` : `user:${actor.userId}`);
-
 export class ReadingService {
   readonly centre: CentreProfile['centre'];
 
@@ -78,20 +76,20 @@ export class ReadingService {
       const at = this.now().toISOString();
       const rules = inForce(ROSTERS, this.now());
       if (e.action === 'claim') {
-        const held = await openClaims(e.repo, me(e.actor));
+        const held = await openClaims(e.repo, actorRef(e.actor));
         const limit = rules.centres[this.centre].maxOpenClaimsPerReader;
         if (held >= limit)
           throw conflict(
             `You already hold ${held} open cases (limit ${limit}); report or release some first — 您已领取${held}例未完成（上限${limit}例）`,
           );
-        await updateCase(e.repo, c.task_id, { claimed_by: me(e.actor), claimed_at: at });
+        await updateCase(e.repo, c.task_id, { claimed_by: actorRef(e.actor), claimed_at: at });
       } else if (e.action === 'release' || e.action === 'qc-reject') {
         await updateCase(e.repo, c.task_id, { claimed_by: null, claimed_at: null });
       } else if (e.action === 'report') {
-        if (rules.reportBy === 'claimant' && c.claimed_by !== me(e.actor))
+        if (rules.reportBy === 'claimant' && c.claimed_by !== actorRef(e.actor))
           throw forbidden('Only the reader who claimed the case writes its report (只有领取阅片的医生可以写报告)');
       } else if (e.action === 'sign') {
-        if (rules.secondReader.distinctFromReporter && c.reported_by === me(e.actor))
+        if (rules.secondReader.distinctFromReporter && c.reported_by === actorRef(e.actor))
           throw forbidden('The second reader must be another doctor than the one who wrote the report (审核医生不能与报告医生为同一人)');
       }
     });
@@ -127,10 +125,10 @@ export class ReadingService {
     if (!actor.practitionerId) throw forbidden('Reports are written by a practitioner account (报告需医务人员账户)');
     return repo.withTransaction(async (tx) => {
       const step = await this.engine.transition(tx, actor, taskId, 'report', { ifMatch, note: '提交初步报告 (preliminary report)' });
-      const report = await this.writeReport(tx, c, await requestOf(tx, c), body, 'preliminary', [me(actor)]);
+      const report = await this.writeReport(tx, c, await requestOf(tx, c), body, 'preliminary', [actorRef(actor)]);
       await updateCase(tx, taskId, {
         report: `DiagnosticReport/${report.id}`,
-        reported_by: me(actor),
+        reported_by: actorRef(actor),
         reported_at: this.now().toISOString(),
       });
       return { step, report };
@@ -153,11 +151,11 @@ export class ReadingService {
       const current = (await tx.read('DiagnosticReport', c.report!.split('/')[1]!)) as DiagnosticReport;
       const input = body ?? reportInputOf(current);
       const sr = await requestOf(tx, c);
-      const report = await this.writeReport(tx, c, sr, input, 'final', [c.reported_by!, me(actor)], current);
+      const report = await this.writeReport(tx, c, sr, input, 'final', [c.reported_by!, actorRef(actor)], current);
       if (sr.status === 'active')
         await tx.update('ServiceRequest', sr.id as string, { ...sr, status: 'completed' }, { ifMatch: sr.meta?.versionId });
       await updateCase(tx, taskId, {
-        signed_by: me(actor),
+        signed_by: actorRef(actor),
         signed_at: this.now().toISOString(),
         positive: input.positive,
         critical: input.conclusions.some((x) => x.system === CRITICAL_FINDING_SYSTEM),
@@ -184,7 +182,7 @@ export class ReadingService {
     const result = await repo.withTransaction(async (tx) => {
       await lockCase(tx, taskId);
       const current = (await tx.read('DiagnosticReport', c.report!.split('/')[1]!)) as DiagnosticReport;
-      const interpreters = [...new Set([...(current.resultsInterpreter ?? []).map((r) => r.reference as string), me(actor)])];
+      const interpreters = [...new Set([...(current.resultsInterpreter ?? []).map((r) => r.reference as string), actorRef(actor)])];
       const sr = await requestOf(tx, c);
       const report = await this.writeReport(tx, c, sr, body, 'amended', interpreters, current);
       const at = this.now().toISOString();
@@ -199,7 +197,7 @@ export class ReadingService {
             ],
           },
           reason: [{ text: body.reason }],
-          agent: [{ who: { reference: me(actor), ...(actor.display ? { display: actor.display } : {}) } }],
+          agent: [{ who: { reference: actorRef(actor), ...(actor.display ? { display: actor.display } : {}) } }],
         } as Provenance)
       ).resource as Provenance;
       await updateCase(tx, taskId, {
