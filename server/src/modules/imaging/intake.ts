@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { ImagingStudy, Patient, ServiceRequest } from '@medplum/fhirtypes';
 import { dicomPatient, isDicomPart10, type DicomPatient } from '../../platform/exchange/dicomweb/dicom.js';
 import { OrthancError, type OrthancClient } from '../../platform/exchange/dicomweb/orthanc.js';
-import { badRequest, conflict, FhirError } from '../../platform/fhir/outcomes.js';
+import { badRequest, conflict } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
 import { chinaDate } from '../../platform/workflow/definition.js';
@@ -240,5 +240,3 @@ export class Intake {
     return { outcome: 'reconciliation', studyUid, instances, reconciliation: id, reason: detail };
   }
 }
-
-export const isFhirError = (e: unknown): e is FhirError => e instanceof FhirError;

@@ -84,7 +84,6 @@ async function entryFor(tx: Repository, scope: CaseScope, id: string): Promise<R
 export async function resolveReconciliation(
   intake: Intake,
   repo: Repository,
-  system: Repository,
   actor: Actor,
   scope: CaseScope,
   id: string,

@@ -86,16 +86,7 @@ export async function registerImagingRoutes(app: FastifyInstance, deps: ImagingD
       if (!intake) throw unavailable();
       const { id } = request.params as { id: string };
       const { repo, actor } = await who(request);
-      const result = await resolveReconciliation(
-        intake,
-        repo,
-        ctx.systemRepository(repo.tenant),
-        actor,
-        await caseScope(repo, actor),
-        id,
-        request.body,
-        ctx.clock.now(),
-      );
+      const result = await resolveReconciliation(intake, repo, actor, await caseScope(repo, actor), id, request.body, ctx.clock.now());
       ctx.auditAccess(request, {
         action: 'update',
         resources: [result.imagingStudy, `Task/${result.task}`],
