@@ -6,11 +6,10 @@
  * Yiwang's /dicomweb (platform/exchange/dicomweb).
  */
 import type { FastifyRequest } from 'fastify';
-import { principalOf } from '../../platform/auth/guard.js';
 import { OrthancClient } from '../../platform/exchange/dicomweb/orthanc.js';
 import { registerDicomwebRoutes } from '../../platform/exchange/dicomweb/routes.js';
 import type { YiwangModule } from '../../platform/module.js';
-import { actorOf } from '../../platform/workflow/actor.js';
+import { whoIs } from '../reading/case-routes.js';
 import { casesOfStudy } from '../reading/cases.js';
 import { readOptional } from '../reading/fhir.js';
 import { caseScope, sideOf } from '../reading/access.js';
@@ -40,29 +39,29 @@ export const imagingModule: YiwangModule = {
     const intake = archive ? new Intake(archive, engine, now) : undefined;
     const service = new ReadingService(imagingProfile, engine, ctx.notifier, now);
 
-    const visibleCases = async (request: FastifyRequest, studyUid: string) => {
-      const repo = await ctx.repositoryFor(request);
-      const actor = actorOf(principalOf(request));
-      const scope = await caseScope(repo, actor);
-      const cases = (await casesOfStudy(repo, studyUid)).filter((c) => c.centre === CENTRE && sideOf(c, scope));
-      return { repo, cases };
+    /** The caller's repository and which institutions' cases they see (reading/access.ts). */
+    const scoped = async (request: FastifyRequest) => {
+      const { repo, actor } = await whoIs(ctx, request);
+      return { repo, scope: await caseScope(repo, actor) };
     };
 
     await registerDicomwebRoutes(app, ctx, {
       client: archive,
       async studyAccess(request, studyUid) {
-        const { repo, cases } = await visibleCases(request, studyUid);
+        const { repo, scope } = await scoped(request);
+        const cases = (await casesOfStudy(repo, studyUid)).filter((c) => c.centre === CENTRE && sideOf(c, scope));
+        // The record's own access policy must let the caller see the study too (404 otherwise); cases of one study
+        // share its ImagingStudy, so each is read once.
+        const tried = new Set<string>();
         for (const c of cases) {
-          // The record's own access policy must let the caller see the study too (404 otherwise).
-          const study = await readOptional(repo, c.imaging_study ?? undefined);
-          if (study) return { imagingStudy: c.imaging_study ?? undefined, patient: c.patient };
+          if (!c.imaging_study || tried.has(c.imaging_study)) continue;
+          tried.add(c.imaging_study);
+          if (await readOptional(repo, c.imaging_study)) return { imagingStudy: c.imaging_study, patient: c.patient };
         }
         return undefined;
       },
       async visibleStudies(request) {
-        const repo = await ctx.repositoryFor(request);
-        const actor = actorOf(principalOf(request));
-        const scope = await caseScope(repo, actor);
+        const { repo, scope } = await scoped(request);
         if (scope.all) return undefined;
         const rows = await repo.query<{ study_uid: string }>(
           `SELECT study_uid FROM reading_case WHERE tenant = $1 AND centre = $2 AND study_uid IS NOT NULL
@@ -73,8 +72,7 @@ export const imagingModule: YiwangModule = {
         return [...new Set(rows.map((r) => r.study_uid))];
       },
       async store(request, files, requestRef) {
-        const repo = await ctx.repositoryFor(request);
-        const actor = actorOf(principalOf(request));
+        const { repo, actor } = await whoIs(ctx, request);
         const result = await intake!.upload(repo, ctx.systemRepository(repo.tenant), actor, files, requestRef);
         ctx.auditAccess(request, {
           action: 'create',
