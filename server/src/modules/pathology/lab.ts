@@ -16,7 +16,7 @@ import type { Actor } from '../../platform/workflow/actor.js';
 import type { StepResult, WorkflowEngine } from '../../platform/workflow/engine.js';
 import { lockCase, updateCase, type ReadingCase } from '../reading/cases.js';
 import type { ReadingService } from '../reading/service.js';
-import { catalogueOn } from './model.js';
+import { catalogueOn, type SpecimenType } from './model.js';
 import { writeSpecimens } from './request.js';
 import { derivedResource, parseSpecimens } from './specimens.js';
 import { insertSpecimen, specimensOf, updateSpecimens, type SpecimenRow } from './store.js';
@@ -216,22 +216,13 @@ export class Lab {
     const at = this.now().toISOString();
     await repo.withTransaction(async (tx) => {
       await lockCase(tx, taskId);
-      for (const block of blocks) {
-        const written = (
-          await tx.create(
-            derivedResource(type, {
-              patient: c.patient,
-              request: c.service_request,
-              parent: `Specimen/${specimen.specimen_id}`,
-              label: block.label,
-              ...(block.site ? { site: block.site } : {}),
-              step: '取材包埋 (grossing and embedding)',
-              at,
-            }),
-          )
-        ).resource as Specimen;
-        await derivedRow(tx, c, written.id as string, 'block', specimen.specimen_id, block.label, at);
-      }
+      for (const block of blocks)
+        await writeDerived(tx, c, 'block', type, specimen.specimen_id, {
+          label: block.label,
+          ...(block.site ? { site: block.site } : {}),
+          step: '取材包埋 (grossing and embedding)',
+          at,
+        });
       await patch(tx, specimen.specimen_id, (s) => ({
         ...s,
         processing: [...(s.processing ?? []), { description: `取材 (grossing): ${description}`, timeDateTime: at }],
@@ -262,33 +253,36 @@ export class Lab {
     const at = this.now().toISOString();
     await repo.withTransaction(async (tx) => {
       await lockCase(tx, taskId);
-      const written = (
-        await tx.create(
-          derivedResource(type, {
-            patient: c.patient,
-            request: c.service_request,
-            parent: `Specimen/${block.specimen_id}`,
-            label,
-            step: `${stain.display}${marker ? ` ${marker}` : ''} (${stain.en})`,
-            code: stain.code,
-            at,
-          }),
-        )
-      ).resource as Specimen;
-      await derivedRow(tx, c, written.id as string, 'slide', block.specimen_id, label, at);
+      await writeDerived(tx, c, 'slide', type, block.specimen_id, {
+        label,
+        step: `${stain.display}${marker ? ` ${marker}` : ''} (${stain.en})`,
+        code: stain.code,
+        at,
+      });
     });
     return specimensOf(repo, taskId);
   }
 }
 
-/** The index row of a block or slide (received in the lab the moment it is made). */
-function derivedRow(tx: Repository, c: ReadingCase, id: string, kind: 'block' | 'slide', parent: string, label: string, at: string) {
-  return insertSpecimen(tx, {
-    specimen_id: id,
+/** A block (parent the specimen) or a slide (parent the block): its Specimen and its index row, received in the lab the
+ * moment it is made. */
+async function writeDerived(
+  tx: Repository,
+  c: ReadingCase,
+  kind: 'block' | 'slide',
+  type: SpecimenType,
+  parent: string,
+  made: { label: string; site?: string; step: string; code?: string; at: string },
+): Promise<void> {
+  const written = (
+    await tx.create(derivedResource(type, { patient: c.patient, request: c.service_request, parent: `Specimen/${parent}`, ...made }))
+  ).resource as Specimen;
+  await insertSpecimen(tx, {
+    specimen_id: written.id as string,
     task_id: c.task_id,
     kind,
     parent,
-    label,
+    label: made.label,
     type_code: kind,
     item_code: c.item_code,
     requester_org: c.requester_org,
@@ -298,10 +292,10 @@ function derivedRow(tx: Repository, c: ReadingCase, id: string, kind: 'block' | 
     cold_minutes: null,
     over_limit: false,
     status: 'made',
-    received_at: at,
+    received_at: made.at,
     rejected_at: null,
     reject_reason: null,
     grossed_at: null,
-    created_at: at,
+    created_at: made.at,
   });
 }
