@@ -14,6 +14,7 @@ import { badRequest, conflict, forbidden } from '../../platform/fhir/outcomes.js
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
 import type { StepResult, WorkflowEngine } from '../../platform/workflow/engine.js';
+import { stateOf } from '../../platform/workflow/fhir.js';
 import { lockCase, updateCase, type ReadingCase } from '../reading/cases.js';
 import type { ReadingService } from '../reading/service.js';
 import { catalogueOn, type SpecimenType } from './model.js';
@@ -27,14 +28,6 @@ const objectBody = (body: unknown): Record<string, unknown> => {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The body must be a JSON object (请求格式错误)');
   return body as Record<string, unknown>;
 };
-
-async function stateOf(repo: Repository, taskId: string): Promise<string | undefined> {
-  const rows = await repo.query<{ state: string }>('SELECT state FROM workflow_task WHERE tenant = $1 AND task_id = $2', [
-    repo.tenant,
-    taskId,
-  ]);
-  return rows[0]?.state;
-}
 
 async function patch(tx: Repository, id: string, change: (s: Specimen) => Specimen): Promise<void> {
   const current = (await tx.read('Specimen', id)) as Specimen;
@@ -50,10 +43,10 @@ export class Lab {
 
   /** The centre's side of a case, in the given states. */
   private async atCentre(repo: Repository, actor: Actor, taskId: string, states: string[]): Promise<ReadingCase> {
-    const { c, side } = await this.service.visibleCase(repo, actor, taskId);
+    const { c, task, side } = await this.service.visibleCase(repo, actor, taskId);
     if (side !== 'centre' || !actor.roles.includes('county-specialist'))
       throw forbidden("Only the pathology centre's staff handle specimens (只有病理诊断中心可以处理标本)");
-    const state = await stateOf(repo, taskId);
+    const state = stateOf(task);
     if (!state || !states.includes(state)) {
       const hint = state === 'awaiting-images' ? ' — the requester has not sent the specimen yet (申请方尚未送检)' : '';
       throw conflict(`Not possible while the case is '${state}'${hint} (当前状态不能执行此操作)`);
