@@ -19,12 +19,7 @@ import { createUser } from '../server/src/platform/auth/index.js';
 import { EventDispatcher, type EventTransport } from '../server/src/platform/events/dispatcher.js';
 import { NatsTransport } from '../server/src/platform/events/nats.js';
 import type { EventHandler } from '../server/src/platform/events/types.js';
-import { ensureDatabase, summarize, writeResult } from './lib.js';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
+import { arg, ensureDatabase, summarize, writeResult } from './lib.js';
 
 const EVENTS = arg('events', 20_000);
 const SAMPLES = arg('samples', 400);

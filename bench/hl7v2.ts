@@ -14,12 +14,7 @@ import { buildApp } from '../server/src/app.js';
 import { loadConfig } from '../server/src/config.js';
 import { MllpDecoder, mllpEncode, parseMessage } from '../server/src/platform/exchange/hl7v2/index.js';
 import { startMllpServer } from '../server/src/platform/exchange/hl7v2/mllp-server.js';
-import { summarize } from './lib.js';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
+import { arg, summarize } from './lib.js';
 
 const MESSAGES = arg('messages', 2000);
 const CONNECTIONS = arg('connections', 1);

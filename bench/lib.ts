@@ -8,6 +8,12 @@ import { Rng } from '../server/src/platform/identity/testpop/rng.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** A numeric command-line option `--name N`, else the fallback. */
+export function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

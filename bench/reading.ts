@@ -265,6 +265,11 @@ async function run(orthanc: TestOrthanc) {
 
   const font = findCjkFont();
   if (!font) throw new Error('no CJK font: the reports would have no PDF (apt-get install fonts-wqy-microhei)');
+  /** Reader 1 claims the case and submits the preliminary report. */
+  const claimAndReport = async (centre: Centre, task: string, report: Record<string, unknown>) => {
+    await ok(`${centre} claim`, 200, inject(readers[centre][0], 'POST', `/api/${centre}/cases/${task}/claim`, {}));
+    await ok(`${centre} report`, 200, inject(readers[centre][0], 'POST', `/api/${centre}/cases/${task}/report`, report));
+  };
   const centreZh: Record<Centre, string> = { imaging: '影像', ecg: '心电', pathology: '病理' };
   /** Signs a case reported by reader 1 with reader 2: the sign call's time, the PDF's size, and the PDF alone. */
   const signings: Record<string, { signMs: number[]; renderMs: number[]; pdfBytes: number[] }> = {};
@@ -358,17 +363,12 @@ async function run(orthanc: TestOrthanc) {
       stowTimes.push(performance.now() - s);
       await untilOnWorklist('imaging', task);
       latencies.push(performance.now() - s);
-      await ok('imaging claim', 200, inject(readers.imaging[0], 'POST', `/api/imaging/cases/${task}/claim`, {}));
-      await ok(
-        'imaging report',
-        200,
-        inject(readers.imaging[0], 'POST', `/api/imaging/cases/${task}/report`, {
-          template: 'ct-head-normal',
-          findings: '脑实质内未见异常密度影，中线结构居中。',
-          impression: '颅脑CT平扫未见明显异常。',
-          positive: false,
-        }),
-      );
+      await claimAndReport('imaging', task, {
+        template: 'ct-head-normal',
+        findings: '脑实质内未见异常密度影，中线结构居中。',
+        impression: '颅脑CT平扫未见明显异常。',
+        positive: false,
+      });
       await sign('imaging', 'imaging', task);
     }
     const upload = summarize(latencies);
@@ -413,18 +413,13 @@ async function run(orthanc: TestOrthanc) {
         if (r.leads !== 12) throw new Error(`ecg ${format}: ${r.leads} leads`);
         await untilOnWorklist('ecg', task);
         latencies.push(performance.now() - s);
-        await ok('ecg claim', 200, inject(readers.ecg[0], 'POST', `/api/ecg/cases/${task}/claim`, {}));
-        await ok(
-          'ecg report',
-          200,
-          inject(readers.ecg[0], 'POST', `/api/ecg/cases/${task}/report`, {
-            template: 'ecg-normal',
-            findings: '窦性心律，心率 72 次/分，各间期正常，ST-T无异常。',
-            impression: '1. 窦性心律\n2. 正常心电图',
-            positive: false,
-            conclusions: ['sinus-rhythm', 'normal-ecg'],
-          }),
-        );
+        await claimAndReport('ecg', task, {
+          template: 'ecg-normal',
+          findings: '窦性心律，心率 72 次/分，各间期正常，ST-T无异常。',
+          impression: '1. 窦性心律\n2. 正常心电图',
+          positive: false,
+          conclusions: ['sinus-rhythm', 'normal-ecg'],
+        });
         await sign(`ecg-${format}`, 'ecg', task);
       }
       const upload = summarize(latencies);
