@@ -6,6 +6,7 @@ import { Card, Timeline } from 'antd';
 import { useI18n } from '../i18n';
 import type { CaseDetail } from './api';
 import { actionText, RT, type CentreWords } from './texts';
+import { dateTime } from '../api/format';
 
 /** A centre's name of a workflow action in the current language, for the `label` of CaseHistory and CaseActions. */
 export function useActionLabel(words?: CentreWords): (action: string) => string | undefined {
@@ -27,7 +28,7 @@ export function CaseHistory({
       <Timeline
         data-testid={testId}
         items={history.map((h) => ({
-          children: `${new Date(h.at).toLocaleString()} · ${(h.action && label?.(h.action)) || h.display}${h.whoDisplay ? ` · ${h.whoDisplay}` : ''}${h.reason ? ` · ${h.reason}` : ''}`,
+          children: `${dateTime(h.at)} · ${(h.action && label?.(h.action)) || h.display}${h.whoDisplay ? ` · ${h.whoDisplay}` : ''}${h.reason ? ` · ${h.reason}` : ''}`,
         }))}
       />
     </Card>

@@ -11,6 +11,7 @@ import { ErrorAlert } from '../components/ErrorAlert';
 import { useI18n } from '../i18n';
 import { readingApi, type CaseItem, type Centre } from './api';
 import { priorityText, RT } from './texts';
+import { dateTime } from '../api/format';
 
 export interface CaseTableProps {
   centre: Centre;
@@ -73,7 +74,7 @@ export function CaseTable({ centre, title, extra, stateLabel, testId }: CaseTabl
               ),
             },
             { title: pick(RT.priority), render: (_, r) => pick(priorityText(r.task.priority)) },
-            { title: pick(RT.requestedAt), render: (_, r) => (r.case.requestedAt ? new Date(r.case.requestedAt).toLocaleString() : '') },
+            { title: pick(RT.requestedAt), render: (_, r) => (r.case.requestedAt ? dateTime(r.case.requestedAt) : '') },
             {
               title: '',
               render: (_, r) => (

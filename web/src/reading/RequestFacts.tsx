@@ -6,6 +6,7 @@ import { Descriptions } from 'antd';
 import { useI18n } from '../i18n';
 import { patientName, type CaseDetail, type Text } from './api';
 import { priorityText, RT } from './texts';
+import { dateTime } from '../api/format';
 
 export function RequestFacts({
   d,
@@ -25,10 +26,8 @@ export function RequestFacts({
       {site ? <Descriptions.Item label={pick(site)}>{sr?.bodySite?.[0]?.text}</Descriptions.Item> : null}
       <Descriptions.Item label={pick(RT.priority)}>{pick(priorityText(sr?.priority))}</Descriptions.Item>
       <Descriptions.Item label={pick(RT.reason)}>{sr?.reasonCode?.[0]?.text}</Descriptions.Item>
-      <Descriptions.Item label={pick(RT.requestedAt)}>
-        {d.case.requestedAt ? new Date(d.case.requestedAt).toLocaleString() : ''}
-      </Descriptions.Item>
-      {d.due ? <Descriptions.Item label={pick(RT.due)}>{new Date(d.due).toLocaleString()}</Descriptions.Item> : null}
+      <Descriptions.Item label={pick(RT.requestedAt)}>{d.case.requestedAt ? dateTime(d.case.requestedAt) : ''}</Descriptions.Item>
+      {d.due ? <Descriptions.Item label={pick(RT.due)}>{dateTime(d.due)}</Descriptions.Item> : null}
     </Descriptions>
   );
 }
