@@ -150,14 +150,26 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
 }
 
 /**
- * A raw authenticated GET (the caller reads the body): for the Server-Sent Events stream, which needs the bearer
- * token in a header (EventSource cannot send one), and for files such as a PDF. 401 → one refresh, then "expired".
+ * A raw authenticated request (the caller reads the answer, headers and body): a GET for the Server-Sent Events stream,
+ * which needs the bearer token in a header (EventSource cannot send one), and for files such as a PDF; a POST of a
+ * body with its own content type (`upload`), e.g. a DICOM STOW-RS multipart. 401 → one refresh, then "expired".
  */
-export async function authorizedFetch(path: string, signal?: AbortSignal, accept = '*/*'): Promise<Response> {
+export async function authorizedFetch(
+  path: string,
+  signal?: AbortSignal,
+  accept = '*/*',
+  upload?: { body: Blob; contentType: string },
+): Promise<Response> {
   if (session && session.expiresAt - Date.now() < 10_000) await refresh();
   const send = () =>
     reach(path, {
-      headers: { accept, ...(session ? { authorization: `Bearer ${session.access}` } : {}) },
+      method: upload ? 'POST' : 'GET',
+      headers: {
+        accept,
+        ...(upload ? { 'content-type': upload.contentType } : {}),
+        ...(session ? { authorization: `Bearer ${session.access}` } : {}),
+      },
+      body: upload?.body,
       signal,
       cache: 'no-store',
     });

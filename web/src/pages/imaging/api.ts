@@ -2,7 +2,7 @@
  * The imaging centre's API (server/src/modules/imaging, docs/imaging.md): catalogue, requests, cases and their actions,
  * statistics, and the upload of DICOM files as STOW-RS to /dicomweb/studies (multipart/related built in the browser).
  */
-import { api, ApiError, authorizedFetch } from '../../api/client';
+import { api, authorizedFetch } from '../../api/client';
 import { readingApi, type CaseDetail as ReadingCaseDetail, type Conclusion, type Template } from '../../reading/api';
 
 export type { CaseItem, CaseRow, Conclusion, Template, Text } from '../../reading/api';
@@ -36,7 +36,10 @@ export interface UploadResult {
   task?: string;
 }
 
-/** STOW-RS of the chosen files for a request; the server answers which way the study went in its headers. */
+/**
+ * STOW-RS of the chosen files for a request (through the shared client: token refresh, one retry on 401, the server's
+ * message on an error); the server answers which way the study went in its headers.
+ */
 export async function uploadStudy(serviceRequest: string, files: File[]): Promise<UploadResult> {
   const boundary = `yiwang-${Math.random().toString(36).slice(2)}`;
   const parts: BlobPart[] = [];
@@ -44,31 +47,12 @@ export async function uploadStudy(serviceRequest: string, files: File[]): Promis
     parts.push(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`, await f.arrayBuffer(), '\r\n');
   }
   parts.push(`--${boundary}--\r\n`);
-  const token = JSON.parse(sessionStorage.getItem('yiwang.session') ?? 'null') as { access?: string } | null;
-  // A fresh token first (the shared client refreshes one that is about to expire).
-  await api('/auth/me').catch(() => undefined);
-  const fresh = (JSON.parse(sessionStorage.getItem('yiwang.session') ?? 'null') as { access?: string } | null) ?? token;
-  const res = await fetch(`/dicomweb/studies?request=ServiceRequest/${encodeURIComponent(serviceRequest)}`, {
-    method: 'POST',
-    headers: {
-      'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
-      accept: 'application/dicom+json',
-      ...(fresh?.access ? { authorization: `Bearer ${fresh.access}` } : {}),
-    },
-    body: new Blob(parts),
-    cache: 'no-store',
-  });
-  if (!res.ok) {
-    const text = await res.text();
-    let message = text;
-    try {
-      const body = JSON.parse(text) as { issue?: { details?: { text?: string } }[] };
-      message = body.issue?.map((i) => i.details?.text).join('; ') ?? text;
-    } catch {
-      // not an OperationOutcome
-    }
-    throw new ApiError(res.status, text, message);
-  }
+  const res = await authorizedFetch(
+    `/dicomweb/studies?request=ServiceRequest/${encodeURIComponent(serviceRequest)}`,
+    undefined,
+    'application/dicom+json',
+    { body: new Blob(parts), contentType: `multipart/related; type="application/dicom"; boundary=${boundary}` },
+  );
   return {
     outcome: (res.headers.get('x-yiwang-outcome') as UploadResult['outcome']) ?? 'linked',
     task: res.headers.get('x-yiwang-task') ?? undefined,
