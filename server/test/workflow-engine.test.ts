@@ -11,6 +11,7 @@ import type { YiwangApp } from '../src/app.js';
 import { ManualClock } from '../src/platform/clock.js';
 import type { Actor } from '../src/platform/workflow/actor.js';
 import { adminClient, clockedApp, ENGINES, type TestClient } from './helpers/db.js';
+import { workflowCommunity } from './helpers/community.js';
 import { buildCommunity, communityUsers, reviewWorkflow, type Community } from './workflow-fixtures.js';
 
 const HOUR = 3600_000;
@@ -26,9 +27,7 @@ describe.each(ENGINES)('workflow engine on %s', (engine) => {
   beforeAll(async () => {
     yiwang = await clockedApp(engine, clock);
     yiwang.workflows.define(reviewWorkflow());
-    admin = await adminClient(yiwang);
-    c = await buildCommunity(yiwang, admin.tenant);
-    u = await communityUsers(admin, c);
+    ({ admin, c, u } = await workflowCommunity(yiwang));
     requester = { userId: 'u-township', practitionerId: c.practitioners.township, organizationId: c.ids.T1, roles: ['township-doctor'] };
   }, 300_000);
   afterAll(async () => {
