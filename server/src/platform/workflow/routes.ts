@@ -14,6 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Patient, Provenance, Resource, Task, TaskOutput } from '@medplum/fhirtypes';
 import { principalOf } from '../auth/guard.js';
 import { sendOutcome, toFhirError } from '../fhir/http.js';
+import { refParts } from '../fhir/lookup.js';
 import { badRequest } from '../fhir/outcomes.js';
 import { getTableModel, type TableModel } from '../fhir/schema.js';
 import { SqlParams } from '../fhir/sql.js';
@@ -64,16 +65,16 @@ function summaryOf(r: Resource | undefined): string {
 
 /** Reads resources by reference through the caller's repository, one query per type (invisible ones are simply absent). */
 export async function readVisible(repo: Repository, refs: string[]): Promise<Map<string, Resource>> {
-  const byType = new Map<string, Set<string>>();
+  const byType = new Map<string, { model: TableModel; ids: Set<string> }>();
   for (const ref of refs) {
-    const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref);
-    const model = m ? getTableModel(m[1]) : undefined;
-    if (!m || !model) continue;
-    byType.set(m[1], (byType.get(m[1]) ?? new Set()).add(m[2]));
+    const parts = refParts(ref);
+    const model = parts && getTableModel(parts.type);
+    if (!parts || !model) continue;
+    if (!byType.has(parts.type)) byType.set(parts.type, { model, ids: new Set() });
+    byType.get(parts.type)?.ids.add(parts.id);
   }
   const out = new Map<string, Resource>();
-  for (const [type, ids] of byType) {
-    const model = getTableModel(type) as TableModel;
+  for (const [type, { model, ids }] of byType) {
     const params = new SqlParams([repo.tenant, [...ids]]);
     const access = repo.access.readCondition(type, 'r', params);
     const rows = await repo.query<{ id: string; content: string }>(
