@@ -36,15 +36,23 @@ function withSnomed(conclusions: CodeableConcept[], at: Date): CodeableConcept[]
   });
 }
 
+type Values = Partial<Record<MeasurementKey, number>>;
+
 /** The current values of a tracing's measurements, read through `repo`. */
-async function measurementValues(repo: Repository, tracing: TracingRow | undefined): Promise<Partial<Record<MeasurementKey, number>>> {
-  const values: Partial<Record<MeasurementKey, number>> = {};
+async function measurementValues(repo: Repository, tracing: TracingRow | undefined): Promise<Values> {
+  const values: Values = {};
   for (const [key, ref] of Object.entries(tracing?.measurements ?? {})) {
     const m = await readOptional<Observation>(repo, ref);
     if (typeof m?.valueQuantity?.value === 'number') values[key as MeasurementKey] = m.valueQuantity.value;
   }
   return values;
 }
+
+/**
+ * What completeReport read for the report it returned: the PDF of that report is drawn next, in the same transaction
+ * (reading/service.ts), and takes the tracing and the measurements from here instead of reading them again.
+ */
+const completed = new WeakMap<DiagnosticReport, { tracing: TracingRow; values: Values }>();
 
 export function makeEcgProfile(notifier: Notifier, now: () => Date): CentreProfile {
   return {
@@ -59,24 +67,22 @@ export function makeEcgProfile(notifier: Notifier, now: () => Date): CentreProfi
       const out: DiagnosticReport = { ...report, conclusionCode: withSnomed(report.conclusionCode ?? [], now()) };
       if (!tracing) return out;
       const measurements = Object.values(tracing.measurements);
-      // Signed: the measurements become final with the report (the critical-value loop judges them then).
-      if (report.status === 'final' || report.status === 'amended') {
-        for (const ref of measurements) {
-          const m = (await tx.read('Observation', ref.split('/')[1]!)) as Observation;
-          if (m.status === 'preliminary')
-            await tx.update(
-              'Observation',
-              m.id as string,
-              { ...m, status: 'final', issued: report.issued },
-              { ifMatch: m.meta?.versionId },
-            );
-        }
+      const signed = report.status === 'final' || report.status === 'amended';
+      const values: Values = {};
+      for (const [key, ref] of Object.entries(tracing.measurements) as [MeasurementKey, string][]) {
+        const m = await readOptional<Observation>(tx, ref);
+        if (typeof m?.valueQuantity?.value === 'number') values[key] = m.valueQuantity.value;
+        // Signed: the measurements become final with the report (the critical-value loop judges them then).
+        if (signed && m?.status === 'preliminary')
+          await tx.update('Observation', m.id as string, { ...m, status: 'final', issued: report.issued }, { ifMatch: m.meta?.versionId });
       }
-      return {
+      const done: DiagnosticReport = {
         ...out,
         effectiveDateTime: iso(tracing.acquired_at) ?? iso(tracing.uploaded_at)!,
         result: [tracing.observation, ...measurements].map((reference) => ({ reference })),
       };
+      completed.set(done, { tracing, values });
+      return done;
     },
 
     async reportWritten(tx, c, report) {
@@ -105,12 +111,13 @@ export function makeEcgProfile(notifier: Notifier, now: () => Date): CentreProfi
     },
 
     /** The tracing on a landscape page of the PDF, headed by its speed, rate and measurements. */
-    async printedDrawing(tx, c) {
-      const tracing = await latestTracing(tx, c.task_id);
+    async printedDrawing(tx, c, report) {
+      const known = completed.get(report);
+      const tracing = known ? known.tracing : await latestTracing(tx, c.task_id);
       const obs = await readOptional<Observation>(tx, tracing?.observation);
       if (!tracing || !obs) return undefined;
       const leads = leadsOf(obs);
-      const values = await measurementValues(tx, tracing);
+      const values = known ? known.values : await measurementValues(tx, tracing);
       const measured = MEASUREMENT_KEYS.filter((k) => values[k] !== undefined).map(
         (k) => `${MEASUREMENTS[k].zh} ${values[k]} ${MEASUREMENTS[k].unit}`,
       );
