@@ -16,14 +16,14 @@
  * told again, so a second delivery of the same event or a re-sent message notifies once.
  */
 import { randomUUID } from 'node:crypto';
-import type { Communication, Extension, Flag, Patient, Task, TaskInput, TaskOutput } from '@medplum/fhirtypes';
+import type { Communication, Extension, Flag, Task, TaskInput, TaskOutput } from '@medplum/fhirtypes';
 import type { Repository } from '../../platform/fhir/repository.js';
 import { SYSTEM_ACTOR } from '../../platform/workflow/actor.js';
 import type { TransitionHook } from '../../platform/workflow/engine.js';
 import { forbidden } from '../../platform/fhir/outcomes.js';
 import { stateOf } from '../../platform/workflow/fhir.js';
 import type { CriticalValueDeps } from './deps.js';
-import { nameOf, readRef, refParts } from './fhir.js';
+import { refParts } from './fhir.js';
 import {
   alertKey,
   alertLink,
@@ -187,20 +187,18 @@ async function updateFlag(tx: Repository, task: Task, change: (flag: Flag) => Fl
 }
 
 /**
- * A result no longer critical for the alert's item: withdraws the alert when it is open, tells the doctor when it was
+ * A result no longer critical for the alert's item (`found`: its alert as searched, re-read under the lock): withdraws the alert when it is open, tells the doctor when it was
  * acknowledged. Runs in its own transaction (under the alert's lock); the notification is sent after the commit.
  */
 export async function correctToNotCritical(
   deps: CriticalValueDeps,
   repo: Repository,
-  taskId: string,
+  found: Task,
+  patientName: string | undefined,
   c: Correction,
 ): Promise<CorrectionNotice | undefined> {
-  const first = await readRef<Task>(repo, `Task/${taskId}`, ['Task']);
-  if (!first || (first.status !== 'requested' && first.status !== 'completed')) return undefined;
-  const item = slot(first.input, 'item')?.valueCoding?.code ?? 'unknown';
-  const patient = await readRef<Patient>(repo, first.for, ['Patient']);
-  const patientName = nameOf(patient);
+  const taskId = found.id!;
+  const item = slot(found.input, 'item')?.valueCoding?.code ?? 'unknown';
   const notice = await repo.withTransaction(async (tx) => {
     await lockAlert(tx, alertKey(c.resultRef, item));
     const task = (await tx.read('Task', taskId)) as Task;

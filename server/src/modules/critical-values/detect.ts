@@ -58,10 +58,10 @@ import {
   TASK_CODE,
 } from './model.js';
 import { acknowledgeWithin, WORKFLOW_ID, workflowInForce, workflowVersion, type CriticalValueWorkflow } from './policy.js';
+import { findResponsible, type Responsible } from './recipients.js';
 
 const workflowVersionOf = (deps: CriticalValueDeps, task: Task): CriticalValueWorkflow =>
   workflowVersion(deps.definitions, slot(task.input, 'workflow-version')?.valueString);
-import { findResponsible, type Responsible } from './recipients.js';
 
 const UCUM = 'http://unitsofmeasure.org';
 const AUTHOR_TYPES = ['Organization', 'Practitioner', 'PractitionerRole', 'Device'];
@@ -127,8 +127,10 @@ export async function onResultEvent(deps: CriticalValueDeps, repo: Repository, e
   const responsible = await findResponsible(repo, result);
   for (const problem of evaluation.problems) await reportProblem(deps, repo, result, problem, responsible);
   const raised: RaisedAlert[] = [];
+  // The patient's name is read once for all the findings of the result.
+  const patientName = evaluation.findings.length ? nameOf(await readRef<Patient>(repo, result.subject, ['Patient'])) : undefined;
   for (const finding of evaluation.findings) {
-    raised.push(await raise(deps, repo, result, finding, evaluation.version!, responsible));
+    raised.push(await raise(deps, repo, result, finding, evaluation.version!, responsible, patientName));
   }
   return raised;
 }
@@ -143,14 +145,18 @@ async function correctAlerts(
   receivedAt: string,
 ): Promise<void> {
   const resultRef = `${result.resourceType}/${result.id}`;
+  // The only query when the result has no alert.
   const tasks = await findResources<Task>(repo, 'Task', `code=${TASK_CODE}&focus=${resultRef}&status=requested,completed`, 100);
+  let patientName: Promise<string | undefined> | undefined;
   for (const task of tasks) {
     const item = slot(task.input, 'item')?.valueCoding?.code;
     if (!item || evaluation.findings.some((f) => f.item.id === item) || evaluation.problems.some((p) => p.item.id === item)) continue;
     const value = voided
       ? `结果已作废（${result.status}）Result ${result.status}`
       : (reportedValueText(result, deps.catalogue, receivedAt, item) ?? '未再报告 no longer reported');
-    await correctToNotCritical(deps, repo, task.id!, {
+    // Read once for all the alerts of the result, and only when one is corrected.
+    patientName ??= readRef<Patient>(repo, result.subject, ['Patient']).then(nameOf);
+    await correctToNotCritical(deps, repo, task, await patientName, {
       resultRef,
       ...(result.meta?.versionId ? { resultVersion: result.meta.versionId } : {}),
       value,
@@ -212,11 +218,10 @@ async function raise(
   finding: CriticalFinding,
   catalogueVersion: string,
   responsible: Responsible | undefined,
+  patientName: string | undefined,
 ): Promise<RaisedAlert> {
   const resultRef = `${result.resourceType}/${result.id}`;
   const base = alertKey(resultRef, finding.item.id);
-  const patient = await readRef<Patient>(repo, result.subject, ['Patient']);
-  const patientName = nameOf(patient);
   const outcome = await repo.withTransaction(async (tx): Promise<{ task: Task; created: boolean; notice?: CorrectionNotice }> => {
     // Two deliveries of the same event at once (two processes): the second waits here, then finds the first's alert.
     await lockAlert(tx, base);
