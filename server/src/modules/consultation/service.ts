@@ -5,7 +5,7 @@
  * rights, as every signed-in user may read them.
  */
 import type { CareTeam, ChargeItem, ClinicalImpression, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { findResources, nameOf } from '../../platform/fhir/lookup.js';
+import { findResources, namedRef } from '../../platform/fhir/lookup.js';
 import { notFound } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { ModuleContext } from '../../platform/module.js';
@@ -150,8 +150,7 @@ export class ConsultationService {
       ...participantsOf(sr).flatMap((p) => [p.practitioner, p.organization]),
     ]);
     const names = await readVisible(this.ctx.systemRepository(repo.tenant), [...new Set(refs.filter((x): x is string => !!x))]);
-    const named = (ref: string | undefined): Named | undefined =>
-      ref ? { reference: ref, ...(nameOf(names.get(ref)) ? { display: nameOf(names.get(ref)) } : {}) } : undefined;
+    const named = (ref: string | undefined) => namedRef(names, ref);
     return rows.map(({ sr }, i) => ({
       ...tasks[i],
       id: sr.id as string,
@@ -233,10 +232,7 @@ export class ConsultationService {
         ),
       ].filter((x): x is string => !!x),
     );
-    const named = (ref: string | undefined): Named => ({
-      reference: ref ?? '',
-      ...(nameOf(people.get(ref ?? '')) ? { display: nameOf(people.get(ref ?? '')) } : {}),
-    });
+    const named = (ref: string | undefined): Named => namedRef(people, ref) ?? { reference: '' };
     const roles = new Map(participantsOf(sr).map((p) => [p.practitioner, p.role]));
     const view = (ci: ClinicalImpression): OpinionView => {
       const enteredBy = extensionOf(ci, EXT.enteredBy)?.valueReference?.reference;

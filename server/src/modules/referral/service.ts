@@ -2,7 +2,8 @@
  * Referrals: create (ServiceRequest + workflow Task in one transaction), list, read with history and attachments, act.
  * Every read and write goes through the caller's repository; the workflow engine enforces who may do what.
  */
-import type { Organization, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { ServiceRequest, Task } from '@medplum/fhirtypes';
+import { namedRef } from '../../platform/fhir/lookup.js';
 import { badRequest, notFound } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { ModuleContext } from '../../platform/module.js';
@@ -35,11 +36,6 @@ export interface ReferralSummary extends TaskSummary {
   diagnosis: { code?: string; display?: string }[];
   createdAt?: string;
 }
-
-const orgDisplay = (orgs: Map<string, Resource>, ref: string | undefined) =>
-  ref
-    ? { reference: ref, ...((orgs.get(ref) as Organization | undefined)?.name ? { display: (orgs.get(ref) as Organization).name } : {}) }
-    : undefined;
 
 export class ReferralService {
   readonly views: TaskViews;
@@ -107,9 +103,9 @@ export class ReferralService {
       id: sr.id as string,
       direction: directionOf(sr) as Direction,
       serviceRequest: sr,
-      from: orgDisplay(orgs, extensionValue(sr, EXT.requesterOrganization)?.valueReference?.reference),
-      to: orgDisplay(orgs, sr.performer?.[0]?.reference),
-      ...(sr.performer?.[1] ? { department: orgDisplay(orgs, sr.performer[1].reference) } : {}),
+      from: namedRef(orgs, extensionValue(sr, EXT.requesterOrganization)?.valueReference?.reference),
+      to: namedRef(orgs, sr.performer?.[0]?.reference),
+      ...(sr.performer?.[1] ? { department: namedRef(orgs, sr.performer[1].reference) } : {}),
       urgency: sr.priority ?? 'routine',
       reason: extensionValue(sr, EXT.reason)?.valueString,
       diagnosis: (sr.reasonCode ?? []).map((c) => ({ code: c.coding?.[0]?.code, display: c.coding?.[0]?.display ?? c.text })),

@@ -63,3 +63,13 @@ export function nameOf(resource: Resource | undefined): string | undefined {
   }
   return undefined;
 }
+
+/** A reference with the display name of its resource among those already read (absent when unknown); undefined for none. */
+export function namedRef(
+  resources: ReadonlyMap<string, Resource>,
+  ref: string | undefined,
+): { reference: string; display?: string } | undefined {
+  if (!ref) return undefined;
+  const display = nameOf(resources.get(ref));
+  return { reference: ref, ...(display ? { display } : {}) };
+}
