@@ -13,14 +13,14 @@ import type { ServiceRequest, Specimen } from '@medplum/fhirtypes';
 import { badRequest, conflict, forbidden } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
-import type { StepResult, WorkflowEngine } from '../../platform/workflow/engine.js';
+import type { WorkflowEngine } from '../../platform/workflow/engine.js';
 import { stateOf } from '../../platform/workflow/fhir.js';
 import { lockCase, updateCase, type ReadingCase } from '../reading/cases.js';
 import type { ReadingService } from '../reading/service.js';
 import { catalogueOn, type SpecimenType } from './model.js';
 import { writeSpecimens } from './request.js';
 import { derivedResource, parseSpecimens } from './specimens.js';
-import { insertSpecimen, specimensOf, updateSpecimens, type SpecimenRow } from './store.js';
+import { insertSpecimen, specimensOf, updateSpecimens } from './store.js';
 
 const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 const me = (actor: Actor) => (actor.practitionerId ? `Practitioner/${actor.practitionerId}` : `user:${actor.userId}`);
@@ -63,7 +63,7 @@ export class Lab {
   }
 
   /** 标本接收: the listed specimens arrived in order (their cold-ischaemia time was computed at the request). */
-  async receive(repo: Repository, actor: Actor, taskId: string, body: unknown): Promise<SpecimenRow[]> {
+  async receive(repo: Repository, actor: Actor, taskId: string, body: unknown): Promise<ReadingCase> {
     const b = objectBody(body);
     const c = await this.atCentre(repo, actor, taskId, ['requested']);
     const now = this.now();
@@ -104,11 +104,11 @@ export class Lab {
       );
       if (!c.images_at) await updateCase(tx, taskId, { images_at: at });
     });
-    return specimensOf(repo, taskId);
+    return c;
   }
 
   /** 标本拒收: the shared 'qc-reject' with a standard reason from the catalogue; the requester is told (workflow notice). */
-  async reject(repo: Repository, actor: Actor, taskId: string, body: unknown, ifMatch?: string): Promise<StepResult> {
+  async reject(repo: Repository, actor: Actor, taskId: string, body: unknown, ifMatch?: string): Promise<ReadingCase> {
     const b = objectBody(body);
     const reasons = catalogueOn(this.now()).rejectionReasons;
     const reason = reasons.find((r) => r.code === str(b.reason));
@@ -124,8 +124,8 @@ export class Lab {
     if (!Array.isArray(ids) || !ids.length || ids.some((id) => !rows.some((r) => r.specimen_id === id)))
       throw badRequest("'specimens' must list specimen ids of this case that are not rejected yet", 'specimens');
     const at = this.now().toISOString();
-    return repo.withTransaction(async (tx) => {
-      const step = await this.engine.transition(tx, actor, taskId, 'qc-reject', {
+    await repo.withTransaction(async (tx) => {
+      await this.engine.transition(tx, actor, taskId, 'qc-reject', {
         reason: `标本拒收：${reason.display} (${reason.en}) [${reason.code}]${note ? `；${note}` : ''}`,
         ...(note ? { note } : {}),
         ...(ifMatch ? { ifMatch } : {}),
@@ -144,12 +144,12 @@ export class Lab {
       await updateSpecimens(tx, ids as string[], { status: 'rejected', rejected_at: at, reject_reason: reason.code });
       // Turnaround counts from the receipt of the specimen that is diagnosed.
       await updateCase(tx, c.task_id, { images_at: null });
-      return step;
     });
+    return c;
   }
 
   /** 重新送检: the requester sends new specimens after a rejection. */
-  async resubmit(repo: Repository, actor: Actor, taskId: string, body: unknown, ifMatch?: string): Promise<StepResult> {
+  async resubmit(repo: Repository, actor: Actor, taskId: string, body: unknown, ifMatch?: string): Promise<ReadingCase> {
     const b = objectBody(body);
     const now = this.now();
     const { c, side } = await this.service.visibleCase(repo, actor, taskId);
@@ -163,8 +163,8 @@ export class Lab {
       if (taken.has(s.label))
         throw badRequest(`'specimens[${i}].label' '${s.label}' is already used in this case (容器标签重复)`, `specimens[${i}].label`);
     });
-    return repo.withTransaction(async (tx) => {
-      const step = await this.engine.transition(tx, actor, taskId, 'resubmit', {
+    await repo.withTransaction(async (tx) => {
+      await this.engine.transition(tx, actor, taskId, 'resubmit', {
         note: str(b.note) ?? '重新送检标本 (new specimen sent)',
         ...(ifMatch ? { ifMatch } : {}),
       });
@@ -176,12 +176,12 @@ export class Lab {
         { ...sr, specimen: [...(sr.specimen ?? []), ...written.map((s) => ({ reference: `Specimen/${s.id}` }))] },
         { ifMatch: sr.meta?.versionId },
       );
-      return step;
     });
+    return c;
   }
 
   /** 取材: the gross description of a received specimen and the blocks taken from it. */
-  async grossing(repo: Repository, actor: Actor, taskId: string, body: unknown): Promise<SpecimenRow[]> {
+  async grossing(repo: Repository, actor: Actor, taskId: string, body: unknown): Promise<ReadingCase> {
     const b = objectBody(body);
     const c = await this.inLab(repo, actor, taskId);
     const rows = await specimensOf(repo, taskId);
@@ -223,11 +223,11 @@ export class Lab {
       }));
       await updateSpecimens(tx, [specimen.specimen_id], { grossed_at: at });
     });
-    return specimensOf(repo, taskId);
+    return c;
   }
 
   /** 制片: a slide cut from a block and stained (HE, special stains, IHC with its marker). */
-  async slide(repo: Repository, actor: Actor, taskId: string, body: unknown): Promise<SpecimenRow[]> {
+  async slide(repo: Repository, actor: Actor, taskId: string, body: unknown): Promise<ReadingCase> {
     const b = objectBody(body);
     const c = await this.inLab(repo, actor, taskId);
     const rows = await specimensOf(repo, taskId);
@@ -253,7 +253,7 @@ export class Lab {
         at,
       });
     });
-    return specimensOf(repo, taskId);
+    return c;
   }
 }
 

@@ -7,10 +7,10 @@ import type { Media } from '@medplum/fhirtypes';
 import { badRequest } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
-import { lockCase } from '../reading/cases.js';
+import { lockCase, type ReadingCase } from '../reading/cases.js';
 import type { Lab } from './lab.js';
 import { EXT, SYSTEMS } from './model.js';
-import { insertPicture, picturesOf, setPictureInReport, specimensOf, type PictureRow } from './store.js';
+import { insertPicture, picturesOf, setPictureInReport, specimensOf } from './store.js';
 
 export const MAX_PICTURE_BYTES = 5 * 1024 * 1024;
 const KINDS = { gross: '大体照片 (gross photograph)', micro: '镜下照片 (photomicrograph)' } as const;
@@ -30,8 +30,8 @@ export class Pictures {
     private readonly now: () => Date,
   ) {}
 
-  /** { data: base64, kind: gross|micro, title?, specimen?, inReport? (default true) } → the Media and its row. */
-  async upload(repo: Repository, actor: Actor, taskId: string, body: unknown): Promise<PictureRow> {
+  /** { data: base64, kind: gross|micro, title?, specimen?, inReport? (default true) }: the Media and its row; the case. */
+  async upload(repo: Repository, actor: Actor, taskId: string, body: unknown): Promise<ReadingCase> {
     const b = (body ?? {}) as Record<string, unknown>;
     const data = typeof b.data === 'string' ? b.data.replace(/^data:[^,]*,/, '').replace(/\s/g, '') : '';
     if (!data || !/^[A-Za-z0-9+/]+={0,2}$/.test(data)) throw badRequest("'data' must be the picture as base64 (请选择图片)", 'data');
@@ -65,10 +65,10 @@ export class Pictures {
       ...(actor.practitionerId ? { operator: { reference: `Practitioner/${actor.practitionerId}` } } : {}),
       content: { contentType, data, size: bytes.length, title, creation: at },
     };
-    return repo.withTransaction(async (tx) => {
+    await repo.withTransaction(async (tx) => {
       await lockCase(tx, taskId);
       const written = (await tx.create(media)).resource as Media;
-      const row: PictureRow = {
+      await insertPicture(tx, {
         media_id: written.id as string,
         task_id: taskId,
         specimen_id: specimen ?? null,
@@ -78,20 +78,19 @@ export class Pictures {
         size: bytes.length,
         in_report: b.inReport !== false,
         created_at: at,
-      };
-      await insertPicture(tx, row);
-      return row;
+      });
     });
+    return c;
   }
 
   /** Whether a picture goes into the report (the next report version picks the choice up). */
-  async choose(repo: Repository, actor: Actor, taskId: string, mediaId: string, body: unknown): Promise<PictureRow[]> {
+  async choose(repo: Repository, actor: Actor, taskId: string, mediaId: string, body: unknown): Promise<ReadingCase> {
     const inReport = (body as { inReport?: unknown } | undefined)?.inReport;
     if (typeof inReport !== 'boolean') throw badRequest("'inReport' must be true or false", 'inReport');
-    await this.lab.inLab(repo, actor, taskId);
+    const c = await this.lab.inLab(repo, actor, taskId);
     const found = await repo.withTransaction((tx) => setPictureInReport(tx, taskId, mediaId, inReport));
     if (!found) throw badRequest(`Media/${mediaId} is not a picture of this case`, 'media');
-    return picturesOf(repo, taskId);
+    return c;
   }
 
   /** The picture's bytes, read through the caller's repository (their access policy applies). */

@@ -26,6 +26,7 @@ import type { ModuleContext } from '../../platform/module.js';
 import type { Actor } from '../../platform/workflow/actor.js';
 import { ifMatchOf } from '../../platform/workflow/routes.js';
 import { caseScope } from '../reading/access.js';
+import type { ReadingCase } from '../reading/cases.js';
 import { periodParams, registerCaseRoutes, whoIs } from '../reading/case-routes.js';
 import { inForce, RECOGNITION } from '../reading/rules.js';
 import type { ReadingService } from '../reading/service.js';
@@ -46,14 +47,14 @@ export async function registerPathologyRoutes(app: FastifyInstance, deps: Pathol
   const { ctx, service, lab, pictures } = deps;
   const who = (request: FastifyRequest) => whoIs(ctx, request);
 
-  /** Runs a write on a case, audits it and answers the case's specimens and pictures as they are now. */
+  /** Runs a write on a case (which checks the caller may see it and answers the case), audits it and answers the case's
+   * specimens and pictures as they are now. */
   const caseWrite =
-    (what: string, write: (repo: Repository, actor: Actor, taskId: string, request: FastifyRequest) => Promise<unknown>) =>
+    (what: string, write: (repo: Repository, actor: Actor, taskId: string, request: FastifyRequest) => Promise<ReadingCase>) =>
     async (request: FastifyRequest) => {
       const taskId = (request.params as { task: string }).task;
       const { repo, actor } = await who(request);
-      await write(repo, actor, taskId, request);
-      const { c } = await service.visibleCase(repo, actor, taskId);
+      const c = await write(repo, actor, taskId, request);
       ctx.auditAccess(request, {
         action: 'update',
         resources: [`Task/${taskId}`, c.service_request],
