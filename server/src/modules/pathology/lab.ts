@@ -15,6 +15,7 @@ import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
 import type { WorkflowEngine } from '../../platform/workflow/engine.js';
 import { stateOf } from '../../platform/workflow/fhir.js';
+import { actorRef } from '../reading/access.js';
 import { lockCase, updateCase, type ReadingCase } from '../reading/cases.js';
 import type { ReadingService } from '../reading/service.js';
 import { catalogueOn, type SpecimenType } from './model.js';
@@ -23,7 +24,6 @@ import { derivedResource, parseSpecimens } from './specimens.js';
 import { insertSpecimen, specimensOf, updateSpecimens } from './store.js';
 
 const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
-const me = (actor: Actor) => (actor.practitionerId ? `Practitioner/${actor.practitionerId}` : `user:${actor.userId}`);
 const objectBody = (body: unknown): Record<string, unknown> => {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The body must be a JSON object (请求格式错误)');
   return body as Record<string, unknown>;
@@ -57,7 +57,7 @@ export class Lab {
   /** The claimant's lab work (grossing, slides, pictures): the case is claimed by the caller. */
   async inLab(repo: Repository, actor: Actor, taskId: string): Promise<ReadingCase> {
     const c = await this.atCentre(repo, actor, taskId, ['claimed']);
-    if (c.claimed_by !== me(actor))
+    if (c.claimed_by !== actorRef(actor))
       throw forbidden('Only the pathologist who claimed the case records its lab work (只有领取病例的医生可以记录)');
     return c;
   }
