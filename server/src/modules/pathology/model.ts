@@ -4,7 +4,7 @@
  * file stops the server at start with a message naming it. FHIR modelling: docs/pathology.md.
  */
 import { inForce, loadDatedFrom, type Dated } from '../reading/dated.js';
-import type { ConclusionOption } from '../reading/profile.js';
+import { checkTemplates, type ConclusionOption, type ReportTemplate } from '../reading/profile.js';
 
 export const CENTRE = 'pathology' as const;
 
@@ -55,16 +55,6 @@ export interface Coded {
   marker?: boolean;
 }
 
-export interface PathologyTemplate {
-  id: string;
-  items: string[];
-  title: { zh: string; en: string };
-  findings: string;
-  impression: string;
-  positive: boolean;
-  conclusionCodes?: string[];
-}
-
 export interface PathologyCatalogue extends Dated {
   coldIschaemiaLimitMinutes: number;
   items: PathologyItem[];
@@ -72,7 +62,7 @@ export interface PathologyCatalogue extends Dated {
   fixatives: Coded[];
   stains: Coded[];
   rejectionReasons: Coded[];
-  templates: PathologyTemplate[];
+  templates: ReportTemplate[];
   conclusions: ConclusionOption[];
 }
 
@@ -93,13 +83,7 @@ function check(c: PathologyCatalogue, file: string): void {
       fail(`item '${i.code}' needs a code, a name, modality SM and fixation required|none`);
     for (const t of i.specimenTypes ?? []) if (!types.has(t)) fail(`item '${i.code}' names unknown specimen type '${t}'`);
   }
-  const codes = new Set(c.conclusions.map((x) => x.code));
-  for (const t of c.templates) {
-    if (!t.id || !t.findings || !t.impression || typeof t.positive !== 'boolean')
-      fail(`template '${t.id}' needs findings, impression, positive`);
-    for (const i of t.items) if (!items.has(i)) fail(`template '${t.id}' names unknown item '${i}'`);
-    for (const x of t.conclusionCodes ?? []) if (!codes.has(x)) fail(`template '${t.id}' names unknown conclusion '${x}'`);
-  }
+  checkTemplates(c.templates, items, new Set(c.conclusions.map((x) => x.code)), fail);
 }
 
 export const CATALOGUES: PathologyCatalogue[] = loadDatedFrom<PathologyCatalogue>(import.meta.url, 'catalogue', check);
