@@ -215,6 +215,7 @@ describe.each(ENGINES)('ECG centre on %s', (engine) => {
     // The open list, for the team and the requester; another township sees nothing.
     expect((await u.cardio.get('/api/chest-pain?open=1')).json().items.map((i: { id: string }) => i.id)).toContain(record.id);
     expect((await u.other.get(`/api/chest-pain/${record.id}`)).statusCode).toBe(404);
+    expect((await u.other.get('/api/chest-pain')).json().items.map((i: { id: string }) => i.id)).not.toContain(record.id);
     // Milestones: validated, then intervals computed.
     const base = Date.now() - 3 * 3600_000;
     const at = (min: number) => new Date(base + min * 60_000).toISOString();

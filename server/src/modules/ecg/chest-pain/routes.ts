@@ -30,12 +30,12 @@ export function registerChestPainRoutes(scope: FastifyInstance, ctx: ModuleConte
     const { repo, actor } = await whoIs(ctx, request);
     const s = await caseScope(repo, actor);
     const system = ctx.systemRepository(repo.tenant);
-    const rows = (
-      await system.query<RecordRow>(
-        `SELECT * FROM chest_pain_record WHERE tenant = $1 ${open ? "AND status = 'active'" : ''} ORDER BY opened_at DESC LIMIT 200`,
-        [repo.tenant],
-      )
-    ).filter((r) => maySee(r, s));
+    // The caller's records are chosen in the query, so the newest 200 are theirs (not the tenant's, then filtered).
+    const mine = s.all ? '' : 'AND (requester_org = ANY($2::text[]) OR ecg_centre = ANY($2::text[]) OR team_org = ANY($2::text[]))';
+    const rows = await system.query<RecordRow>(
+      `SELECT * FROM chest_pain_record WHERE tenant = $1 ${mine} ${open ? "AND status = 'active'" : ''} ORDER BY opened_at DESC LIMIT 200`,
+      s.all ? [repo.tenant] : [repo.tenant, s.subtree],
+    );
     const items = [];
     for (const r of rows) items.push(recordView((await system.read('EpisodeOfCare', r.id)) as EpisodeOfCare, r, ctx.clock.now()));
     if (items.length)
