@@ -4,7 +4,7 @@
  * critical-value catalogue then judges a QTc), SNOMED CT next to the Yiwang code of each statement, the chest-pain
  * record opened by a STEMI statement, the tracing for the case page's drawing and for the printed report (print.ts).
  */
-import type { CodeableConcept, DiagnosticReport, DocumentReference, EpisodeOfCare, Observation, ServiceRequest } from '@medplum/fhirtypes';
+import type { CodeableConcept, DiagnosticReport, DocumentReference, Observation, ServiceRequest } from '@medplum/fhirtypes';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Notifier } from '../../platform/notify/notifier.js';
 import { nameOf, readRef } from '../../platform/fhir/lookup.js';
@@ -15,7 +15,7 @@ import { leadsOf } from './fhir.js';
 import { ecgIdentity } from './identity.js';
 import { catalogueOn, MEASUREMENT_KEYS, MEASUREMENTS, SYSTEMS, type MeasurementKey } from './model.js';
 import { drawTracing } from './print.js';
-import { openRecord, recordView, type RecordRow } from './chest-pain/record.js';
+import { openRecord, recordOfTask } from './chest-pain/record.js';
 import { closeFromTask } from './chest-pain/close.js';
 import { latestTracing, type TracingRow } from './tracings.js';
 
@@ -131,11 +131,6 @@ export function makeEcgProfile(notifier: Notifier, now: () => Date): CentreProfi
       const tracing = await latestTracing(repo, c.task_id);
       const obs = await readOptional<Observation>(repo, tracing?.observation);
       const values = await measurementValues(repo, tracing);
-      const rows = await repo.query<RecordRow>(
-        'SELECT * FROM chest_pain_record WHERE tenant = $1 AND task_id = $2 ORDER BY opened_at DESC LIMIT 1',
-        [repo.tenant, c.task_id],
-      );
-      const episode = await readOptional<EpisodeOfCare>(repo, rows[0] ? `EpisodeOfCare/${rows[0].id}` : undefined);
       const original = await readOptional<DocumentReference>(repo, tracing?.document_reference);
       return {
         tracing:
@@ -152,7 +147,7 @@ export function makeEcgProfile(notifier: Notifier, now: () => Date): CentreProfi
         measurements: values,
         measurementItems: MEASUREMENTS,
         original: original ? { documentReference: `DocumentReference/${original.id}`, attachment: original.content[0]?.attachment } : null,
-        chestPain: episode ? recordView(episode, rows[0], now()) : null,
+        chestPain: await recordOfTask(repo, c.task_id, now()),
       };
     },
   };

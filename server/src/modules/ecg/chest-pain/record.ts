@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EpisodeOfCare, Extension, Organization } from '@medplum/fhirtypes';
 import { zonedInstant } from '../../../platform/fhir/input.js';
+import { readRef } from '../../../platform/fhir/lookup.js';
 import { badRequest } from '../../../platform/fhir/outcomes.js';
 import type { Repository } from '../../../platform/fhir/repository.js';
 import type { Notifier } from '../../../platform/notify/notifier.js';
@@ -185,4 +186,14 @@ export function recordView(e: EpisodeOfCare, row: RecordRow | undefined, now: Da
     milestones: rules.milestones.map((m) => ({ code: m.code, zh: m.zh, en: m.en, at: times[m.code] ?? null, optional: !!m.optional })),
     intervals: intervalsOf(times, rules),
   };
+}
+
+/** The chest-pain record an ECG case opened (its latest), as the case page shows it; read through `repo`. */
+export async function recordOfTask(repo: Repository, taskId: string, now: Date): Promise<RecordView | null> {
+  const rows = await repo.query<RecordRow>(
+    'SELECT * FROM chest_pain_record WHERE tenant = $1 AND task_id = $2 ORDER BY opened_at DESC LIMIT 1',
+    [repo.tenant, taskId],
+  );
+  const episode = await readRef<EpisodeOfCare>(repo, rows[0] ? `EpisodeOfCare/${rows[0].id}` : undefined);
+  return episode ? recordView(episode, rows[0], now) : null;
 }
