@@ -27,11 +27,12 @@ import { readOptional } from './fhir.js';
 import { READING_WORKFLOW } from './rules.js';
 import { parseReport, type ReadingService } from './service.js';
 import { centreStats } from './stats.js';
-import { dateParam, periodParams } from '../../platform/fhir/input.js';
+import { periodParams } from '../../platform/fhir/input.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 
-export { dateParam, periodParams };
+/** Re-exported for pathology/routes.ts, which imports it from here (platform/fhir/input.ts is its home). */
+export { periodParams };
 
 export const whoIs = async (ctx: ModuleContext, request: FastifyRequest): Promise<{ repo: Repository; actor: Actor }> => ({
   repo: await ctx.repositoryFor(request),
