@@ -18,7 +18,7 @@ import type { ModuleContext } from '../../platform/module.js';
 import { unavailable } from '../../platform/exchange/dicomweb/routes.js';
 import { caseScope } from '../reading/access.js';
 import { registerCaseRoutes, whoIs } from '../reading/case-routes.js';
-import { inForce, RECOGNITION } from '../reading/rules.js';
+import { recognitionOn } from '../reading/rules.js';
 import type { ReadingService } from '../reading/service.js';
 import { catalogueOn } from './model.js';
 import { discardReconciliation, listReconciliation, resolveReconciliation } from './reconcile.js';
@@ -43,13 +43,12 @@ export async function registerImagingRoutes(app: FastifyInstance, deps: ImagingD
     scope.get('/api/imaging/catalogue', async () => {
       const now = ctx.clock.now();
       const catalogue = catalogueOn(now);
-      const recognition = inForce(RECOGNITION, now);
       return {
         version: catalogue.version,
         items: catalogue.items,
         templates: catalogue.templates,
         conclusions: catalogue.conclusions,
-        recognition: { version: recognition.version, mark: recognition.mark, items: recognition.items },
+        recognition: recognitionOn(now),
         archive: deps.intake() ? 'configured' : 'not-configured',
       };
     });

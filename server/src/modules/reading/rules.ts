@@ -70,6 +70,12 @@ export function recognisedItem(code: string | undefined, at: Date): { item: Reco
 }
 export { inForce };
 
+/** The mutual-recognition catalogue in force on a date, as the centres' catalogue routes show it. */
+export function recognitionOn(at: Date): Pick<RecognitionCatalogue, 'version' | 'mark' | 'items'> {
+  const { version, mark, items } = inForce(RECOGNITION, at);
+  return { version, mark, items };
+}
+
 /**
  * Defines the reading workflow's versions on an engine (each centre module calls it; defining again is harmless). A
  * task's link opens its centre's own case page.
