@@ -72,16 +72,34 @@ export async function listTasks(
   if (filter.workflow) conditions.push(`w.workflow = ${params.add(filter.workflow)}`);
   if (filter.state) conditions.push(`w.state = ${params.add(filter.state)}`);
   if (filter.patient) conditions.push(`w.patient = ${params.add(filter.patient)}`);
+  return selectTasks(
+    repo,
+    params,
+    conditions,
+    'w.due_at ASC NULLS LAST, w.entered_at ASC, w.task_id',
+    Math.min(Math.max(filter.count ?? 50, 1), 200),
+  );
+}
+
+const TASK_COLUMNS = ROW_COLUMNS.split(', ')
+  .map((c) => `w.${c}`)
+  .join(', ');
+
+/** Index rows matching `conditions` joined with their Task, under the caller's access condition. */
+async function selectTasks(
+  repo: Repository,
+  params: SqlParams,
+  conditions: string[],
+  orderBy: string,
+  limit: number,
+): Promise<{ task: Task; row: WorkflowTaskRow }[]> {
   const access = repo.access.readCondition('Task', 'r', params);
-  if (access) conditions.push(`(${access})`);
   const rows = await repo.query<WorklistRow>(
-    `SELECT ${ROW_COLUMNS.split(', ')
-      .map((c) => `w.${c}`)
-      .join(', ')}, r.content
+    `SELECT ${TASK_COLUMNS}, r.content
        FROM workflow_task w JOIN "Task" r ON r.tenant = w.tenant AND r.id = w.task_id AND NOT r.deleted
-      WHERE ${conditions.join(' AND ')}
-      ORDER BY w.due_at ASC NULLS LAST, w.entered_at ASC, w.task_id
-      LIMIT ${params.add(Math.min(Math.max(filter.count ?? 50, 1), 200))}`,
+      WHERE ${[...conditions, ...(access ? [`(${access})`] : [])].join(' AND ')}
+      ORDER BY ${orderBy}
+      LIMIT ${params.add(limit)}`,
     params.values,
   );
   return rows.map(({ content, ...row }) => ({ task: JSON.parse(content) as Task, row }));
@@ -137,36 +155,20 @@ export async function findTasks(repo: Repository, q: TaskQuery): Promise<{ task:
   const params = new SqlParams([repo.tenant, q.workflows]);
   const conditions = ['w.tenant = $1', 'w.workflow = ANY($2::text[])'];
   if (!q.includeClosed) conditions.push('NOT w.final');
-  const owners = q.owners;
-  const requesters = q.requesters;
-  if (owners && requesters) {
-    conditions.push(
-      `(w.owner = ANY(${params.add(owners)}::text[]) OR w.requester = ANY(${params.add(requesters)}::text[]) OR w.requester_org = ANY(${params.add(requesters)}::text[]))`,
-    );
-  } else if (owners) {
-    conditions.push(`w.owner = ANY(${params.add(owners)}::text[])`);
-  } else if (requesters) {
-    const p = params.add(requesters);
-    conditions.push(`(w.requester = ANY(${p}::text[]) OR w.requester_org = ANY(${p}::text[]))`);
+  // Owned by one of `owners` or asked for by one of `requesters` (either list alone narrows to it).
+  const parties: string[] = [];
+  if (q.owners) parties.push(`w.owner = ANY(${params.add(q.owners)}::text[])`);
+  if (q.requesters) {
+    const p = params.add(q.requesters);
+    parties.push(`w.requester = ANY(${p}::text[]) OR w.requester_org = ANY(${p}::text[])`);
   }
+  if (parties.length) conditions.push(`(${parties.join(' OR ')})`);
   if (q.states?.length) conditions.push(`w.state = ANY(${params.add(q.states)}::text[])`);
   if (q.startedFrom) conditions.push(`w.started_at >= ${params.add(q.startedFrom.toISOString())}::timestamptz`);
   if (q.startedBefore) conditions.push(`w.started_at < ${params.add(q.startedBefore.toISOString())}::timestamptz`);
   if (q.focus) conditions.push(`w.focus = ${params.add(q.focus)}`);
   if (q.focuses) conditions.push(`w.focus = ANY(${params.add(q.focuses)}::text[])`);
-  const access = repo.access.readCondition('Task', 'r', params);
-  if (access) conditions.push(`(${access})`);
-  const rows = await repo.query<WorklistRow>(
-    `SELECT ${ROW_COLUMNS.split(', ')
-      .map((c) => `w.${c}`)
-      .join(', ')}, r.content
-       FROM workflow_task w JOIN "Task" r ON r.tenant = w.tenant AND r.id = w.task_id AND NOT r.deleted
-      WHERE ${conditions.join(' AND ')}
-      ORDER BY w.started_at DESC, w.task_id
-      LIMIT ${params.add(Math.min(Math.max(q.count ?? 50, 1), 10_000))}`,
-    params.values,
-  );
-  return rows.map(({ content, ...row }) => ({ task: JSON.parse(content) as Task, row }));
+  return selectTasks(repo, params, conditions, 'w.started_at DESC, w.task_id', Math.min(Math.max(q.count ?? 50, 1), 10_000));
 }
 
 export interface TransitionRecord {
