@@ -4,11 +4,9 @@
  * readings, current medicines), clinic visits anywhere with a BP/glucose that can be credited as a follow-up, and the
  * prompts of what else is due (annual check, HbA1c, BP screening, vaccines) from dated prompt data.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Encounter, Immunization, MedicationRequest, Observation, Patient } from '@medplum/fhirtypes';
 import type { Repository } from '../../platform/fhir/repository.js';
+import { loadDatedFrom } from '../reading/dated.js';
 import { addDays, addMonths, ageOn } from './classify.js';
 import { countyToday, type ChronicDeps } from './deps.js';
 import { find } from './fhir.js';
@@ -32,19 +30,12 @@ export interface PromptVersion {
   items: PromptItem[];
 }
 
-const promptDir = join(dirname(fileURLToPath(import.meta.url)), 'prompts');
-
 export function loadPrompts(): PromptVersion[] {
-  return readdirSync(promptDir)
-    .filter((f) => /^\d{4}-\d{2}-\d{2}\.json$/.test(f))
-    .map((f) => {
-      const v = JSON.parse(readFileSync(join(promptDir, f), 'utf8')) as PromptVersion;
-      for (const i of v.items ?? [])
-        if (!i.id || !i.zh || !i.en || (!i.everyMonths && !i.once))
-          throw new Error(`chronic prompts ${f}: item '${i.id}' needs id, zh, en and everyMonths or once`);
-      return v;
-    })
-    .sort((a, b) => a.effective.localeCompare(b.effective));
+  return loadDatedFrom<PromptVersion>(import.meta.url, 'prompts', (v, file) => {
+    for (const i of v.items ?? [])
+      if (!i.id || !i.zh || !i.en || (!i.everyMonths && !i.once))
+        throw new Error(`chronic prompts ${file}: item '${i.id}' needs id, zh, en and everyMonths or once`);
+  });
 }
 
 export interface Prompt {

@@ -13,6 +13,7 @@ import type { WorkflowDefinition } from '../../platform/workflow/definition.js';
 import type { ChronicDeps } from './deps.js';
 import { enrol } from './enrol.js';
 import { onCondition, onObservation, SCREENING_WORKFLOW } from './handlers.js';
+import { loadGuidance } from './guidance.js';
 import { httpReferralPort } from './referral.js';
 import { careRoutes } from './routes-care.js';
 import { indicatorRoutes } from './indicators.js';
@@ -30,6 +31,7 @@ export const chronicModule: YiwangModule = {
     const deps: ChronicDeps = {
       clock: ctx.clock,
       rules: loadRules(),
+      guidance: loadGuidance(),
       referrals: httpReferralPort(app),
       workflows: ctx.workflows,
       log: (message, err) => (err ? ctx.log.error({ err }, message) : ctx.log.warn(message)),

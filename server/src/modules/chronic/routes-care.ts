@@ -17,7 +17,7 @@ import { countyToday, type ChronicDeps } from './deps.js';
 import { find, readRef } from './fhir.js';
 import { recordFollowUp } from './followup.js';
 import { checkPlausible, parseFollowUpInput } from './followup-input.js';
-import { guidanceInForce, loadGuidance } from './guidance.js';
+import { guidanceInForce } from './guidance.js';
 import { HOME_READING_SYSTEM, LOINC, LOINC_CODES, UCUM } from './model.js';
 import { mergeReadings, readingsOf } from './readings.js';
 import { sendReferral } from './refer.js';
@@ -29,7 +29,6 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\
 
 export function careRoutes(ctx: ModuleContext, deps: ChronicDeps) {
   const prompts = loadPrompts();
-  const guidance = loadGuidance();
   return (scope: FastifyInstance) => {
     scope.get('/api/chronic/patients/:id/context', async (request) => {
       const { id } = request.params as { id: string };
@@ -81,7 +80,7 @@ export function careRoutes(ctx: ModuleContext, deps: ChronicDeps) {
           ),
           plausible: rules.plausible,
         },
-        guidance: guidanceInForce(guidance, today),
+        guidance: guidanceInForce(deps.guidance, today),
       };
     });
 

@@ -23,7 +23,7 @@ import { closeEpisode, enrol, parseEnrolInput, parseExit } from './enrol.js';
 import { readRef } from './fhir.js';
 import { recordFollowUp, type Actor } from './followup.js';
 import { parseFollowUpInput } from './followup-input.js';
-import { loadGuidance, guidanceInForce } from './guidance.js';
+import { guidanceInForce } from './guidance.js';
 import { EXIT_TEXT, RISK_GRADE_EXTENSION, type ExitReason } from './model.js';
 import { needsReferral, sendReferral } from './refer.js';
 import { rulesInForce } from './rules.js';
@@ -79,7 +79,6 @@ export async function registerChronicRoutes(
   deps: ChronicDeps,
   more: ((scope: FastifyInstance) => void)[] = [],
 ): Promise<void> {
-  const guidance = loadGuidance();
   await app.register(async (scope) => {
     scope.setErrorHandler((err, request, reply: FastifyReply) => sendOutcome(reply, toFhirError(err, request)));
     // FHIR clients post application/fhir+json; the module's JSON bodies are accepted under either type.
@@ -223,7 +222,7 @@ export async function registerChronicRoutes(
       const q = request.query as Record<string, string | undefined>;
       const date = q.date ?? countyToday(deps);
       if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw badRequest("'date' must be YYYY-MM-DD", 'date');
-      return { rules: rulesInForce(deps.rules, date), guidance: guidanceInForce(guidance, date) };
+      return { rules: rulesInForce(deps.rules, date), guidance: guidanceInForce(deps.guidance, date) };
     });
 
     for (const add of more) add(scope);
