@@ -22,7 +22,7 @@ import { chinaDate } from '../../platform/workflow/definition.js';
 import type { WorkflowEngine } from '../../platform/workflow/engine.js';
 import { actorRef } from '../reading/access.js';
 import { caseOfRequest, updateCase, type ReadingCase } from '../reading/cases.js';
-import { catalogueOn, CENTRE, MODALITIES, studyIdentifier } from './model.js';
+import { CENTRE, itemOn, MODALITIES, studyIdentifier } from './model.js';
 import { matchStudy, maskedDemographics } from './match.js';
 import { isImagingRequest, itemCodeOf } from './request.js';
 import { materialArrived, ownActiveRequest, requesterOrgOf, startCase } from '../reading/request.js';
@@ -51,7 +51,7 @@ export function startImagingCase(
   sr: ServiceRequest,
   now: Date,
 ): Promise<ReadingCase> {
-  const item = catalogueOn(now).items.find((i) => i.code === itemCodeOf(sr));
+  const item = itemOn(itemCodeOf(sr), now);
   return startCase(engine, tx, actor, sr, now, {
     centre: CENTRE,
     ...(item ? { itemCode: item.code, modality: item.modality } : {}),
@@ -132,7 +132,7 @@ export class Intake {
     const now = this.now();
     if (!sr)
       return this.reconcile(system, actor, instances, demographics, undefined, 'no-request', 'uploaded without a request (无申请单)');
-    const item = catalogueOn(now).items.find((i) => i.code === itemCodeOf(sr));
+    const item = itemOn(itemCodeOf(sr), now);
     const sent = instances[0]!.modality;
     if (item && !sameModality(item.modality, sent))
       throw badRequest(`The request is for ${item.modality} (${item.name}) but the files are ${sent} (影像类型与申请不符)`, 'request');

@@ -58,4 +58,7 @@ export const CATALOGUES: ImagingCatalogue[] = loadDatedFrom<ImagingCatalogue>(im
 
 export const catalogueOn = (at: Date): ImagingCatalogue => inForce(CATALOGUES, at);
 
+/** The catalogue item of a code on a date, or undefined (no code, or not in the catalogue in force). */
+export const itemOn = (code: string | undefined, at: Date): ImagingItem | undefined => catalogueOn(at).items.find((i) => i.code === code);
+
 export const studyIdentifier = (uid: string) => ({ system: SYSTEMS.dicomUid, value: `urn:oid:${uid}` });

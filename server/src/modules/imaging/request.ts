@@ -10,7 +10,7 @@ import type { Actor } from '../../platform/workflow/actor.js';
 import type { WorkflowEngine } from '../../platform/workflow/engine.js';
 import { commonServiceRequest, parseCommonRequest, requestParties, writeRequest, type CommonRequestInput } from '../reading/request.js';
 import { startImagingCase } from './intake.js';
-import { catalogueOn, SYSTEMS, type ImagingItem } from './model.js';
+import { catalogueOn, itemOn, SYSTEMS, type ImagingItem } from './model.js';
 import { imagingProfile } from './profile.js';
 
 export interface RequestInput extends CommonRequestInput {
@@ -58,7 +58,7 @@ export async function createRequest(
   input: RequestInput,
   now: Date,
 ): Promise<{ serviceRequest: ServiceRequest; task: string }> {
-  const item = catalogueOn(now).items.find((i) => i.code === input.item)!;
+  const item = itemOn(input.item, now)!;
   const sr = buildRequest(input, item, await requestParties(repo, system, actor, imagingProfile, input, now));
   return writeRequest(repo, sr, (tx, written) => startImagingCase(engine, tx, actor, written, now));
 }
