@@ -5,8 +5,9 @@
  * external referral), a department must belong to it, attachments must be the resident's own records.
  */
 import { badField, zonedInstant } from '../../platform/fhir/input.js';
-import type { Organization, Resource, ServiceRequest } from '@medplum/fhirtypes';
-import { badRequest, FhirError, forbidden } from '../../platform/fhir/outcomes.js';
+import type { Organization, ServiceRequest } from '@medplum/fhirtypes';
+import { readRef } from '../../platform/fhir/lookup.js';
+import { badRequest, forbidden } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import { organizationChain, type Actor } from '../../platform/workflow/actor.js';
 import { DIRECTIONS, directionOf, type Direction, type ReferralInput } from './model.js';
@@ -136,16 +137,6 @@ export function parseReferral(body: unknown): ReferralInput {
   };
 }
 
-async function exists(system: Repository, ref: string): Promise<Resource | undefined> {
-  const [type, id] = ref.split('/');
-  try {
-    return await system.read(type, id);
-  } catch (err) {
-    if (err instanceof FhirError && (err.status === 404 || err.status === 410)) return undefined;
-    throw err;
-  }
-}
-
 export interface CheckedReferral {
   toOrganization: Organization;
   requesterOrganization: string;
@@ -158,11 +149,11 @@ export interface CheckedReferral {
 export async function checkReferral(repo: Repository, system: Repository, actor: Actor, input: ReferralInput): Promise<CheckedReferral> {
   if (!actor.organizationId) throw forbidden('Only staff of an institution can refer a patient (只有医疗机构人员可以发起转诊)');
   const requesterOrganization = `Organization/${actor.organizationId}`;
-  if (!(await exists(system, input.patient))) throw bad('patient', `患者 ${input.patient} 不存在`, `${input.patient} does not exist`);
-  if (!(await exists(repo, input.patient))) {
+  if (!(await readRef(system, input.patient))) throw bad('patient', `患者 ${input.patient} 不存在`, `${input.patient} does not exist`);
+  if (!(await readRef(repo, input.patient))) {
     throw forbidden(`${input.patient} is outside your service scope (该患者不在您的服务范围内)`);
   }
-  const to = (await exists(system, input.to)) as Organization | undefined;
+  const to = (await readRef(system, input.to)) as Organization | undefined;
   if (!to) throw bad('to', `转入机构 ${input.to} 不存在`, `${input.to} does not exist`);
   if (input.to === requesterOrganization) throw bad('to', '不能转诊到本机构', 'A referral must go to another institution');
   const mine = await organizationChain(system.db, system.tenant, actor.organizationId);
@@ -190,7 +181,7 @@ export async function checkReferral(repo: Repository, system: Repository, actor:
     }
   }
   if (input.department) {
-    const dept = await exists(system, input.department);
+    const dept = await readRef(system, input.department);
     const chain = dept ? await organizationChain(system.db, system.tenant, input.department.slice('Organization/'.length)) : [];
     if (!dept || !chain.slice(1).includes(input.to)) {
       throw bad('department', '科室必须属于转入机构', `${input.department} is not a department of ${input.to}`);
@@ -198,7 +189,7 @@ export async function checkReferral(repo: Repository, system: Repository, actor:
   }
   if (input.basedOn) {
     // Only a referral of the same resident that the caller can see: the link is shown on both referrals' pages.
-    const earlier = (await exists(repo, input.basedOn)) as ServiceRequest | undefined;
+    const earlier = (await readRef(repo, input.basedOn)) as ServiceRequest | undefined;
     if (!earlier || directionOf(earlier) === undefined)
       throw bad('basedOn', `关联的转诊 ${input.basedOn} 不存在或不可见`, `${input.basedOn} is not a referral visible to you`);
     if (earlier.subject?.reference !== input.patient)
@@ -209,7 +200,7 @@ export async function checkReferral(repo: Repository, system: Repository, actor:
     ...input.attachments.map((ref, i) => ({ ref, field: `attachments[${i}]` })),
   ];
   for (const { ref, field } of attached) {
-    const r = await exists(repo, ref);
+    const r = await readRef(repo, ref);
     if (!r) throw bad(field, `附件 ${ref} 不存在或不可见`, `${ref} does not exist or is not visible to you`);
     const subject =
       (r as { subject?: { reference?: string }; patient?: { reference?: string } }).subject?.reference ??
