@@ -78,6 +78,9 @@ describe('ECG catalogue and chest-pain rules', () => {
     });
     c.statements.find((s) => s.code === 'stemi')!.system = 'urn:yiwang:ecg-statement';
     expect(() => checkCatalogue(c, 'bad.json')).toThrow(/bad\.json.*stemi/);
+    const t = structuredClone(CATALOGUES[0]!) as EcgCatalogue;
+    t.templates[0]!.conclusionCodes = ['no-such-statement'];
+    expect(() => checkCatalogue(t, 'template.json')).toThrow(/template\.json.*no-such-statement/);
   });
 
   it('keeps the time-line in order and computes intervals against the targets', () => {

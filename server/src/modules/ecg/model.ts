@@ -3,7 +3,7 @@
  * the standard diagnostic statements (标准诊断术语) and report templates. FHIR modelling: docs/ecg.md.
  */
 import { inForce, loadDatedFrom, type Dated } from '../reading/dated.js';
-import { CRITICAL_FINDING_SYSTEM, type ConclusionOption } from '../reading/profile.js';
+import { checkTemplates, CRITICAL_FINDING_SYSTEM, type ConclusionOption, type ReportTemplate } from '../reading/profile.js';
 
 export const CENTRE = 'ecg' as const;
 export const MODALITY = 'ECG';
@@ -80,20 +80,10 @@ export interface Statement extends ConclusionOption {
   snomed?: string;
 }
 
-export interface EcgTemplate {
-  id: string;
-  items?: string[];
-  title: { zh: string; en: string };
-  findings: string;
-  impression: string;
-  positive: boolean;
-  conclusionCodes?: string[];
-}
-
 export interface EcgCatalogue extends Dated {
   items: EcgItem[];
   statements: Statement[];
-  templates: EcgTemplate[];
+  templates: ReportTemplate[];
 }
 
 const STATEMENT_SYSTEMS = new Set<string>([SYSTEMS.statement, CRITICAL_FINDING_SYSTEM]);
@@ -113,13 +103,7 @@ export function checkCatalogue(c: EcgCatalogue, file: string): void {
     if (codes.has(s.code)) fail(`statement '${s.code}' is listed twice`);
     codes.add(s.code);
   }
-  const items = new Set(c.items.map((i) => i.code));
-  for (const t of c.templates ?? []) {
-    if (!t.id || !t.findings || !t.impression || typeof t.positive !== 'boolean')
-      fail(`template '${t.id}' needs findings, impression and positive`);
-    for (const code of t.items ?? []) if (!items.has(code)) fail(`template '${t.id}' names unknown item '${code}'`);
-    for (const code of t.conclusionCodes ?? []) if (!codes.has(code)) fail(`template '${t.id}' names unknown statement '${code}'`);
-  }
+  checkTemplates(c.templates ?? [], new Set(c.items.map((i) => i.code)), codes, fail);
 }
 
 export const CATALOGUES: EcgCatalogue[] = loadDatedFrom<EcgCatalogue>(import.meta.url, 'catalogue', checkCatalogue);
