@@ -195,6 +195,12 @@ describe.each(ENGINES)('chronic prevention inside care on %s', (engine) => {
       readings: [{ type: 'glucose', value: -2, at: '2026-12-01T08:00:00+08:00' }],
     });
     expect(negative.statusCode).toBe(400);
+    const unzoned = await c.vd.request('POST', '/api/chronic/home-readings', {
+      patient,
+      readings: [{ type: 'glucose', value: 6, at: '2026-12-01T08:00:00' }],
+    });
+    expect(unzoned.statusCode).toBe(400);
+    expect(JSON.stringify(unzoned.json())).toContain('readings[0].at');
     const before = await count(admin, 'Observation');
     const device = { id: 'SN-001', name: '欧姆龙 HEM-7121' };
     const send = (readings: unknown[]) => c.vd.request('POST', '/api/chronic/home-readings', { patient, device, readings });

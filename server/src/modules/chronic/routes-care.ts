@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Encounter, Observation, Patient } from '@medplum/fhirtypes';
 import { badRequest, notFound } from '../../platform/fhir/outcomes.js';
+import { zonedInstant } from '../../platform/fhir/input.js';
 import type { ModuleContext } from '../../platform/module.js';
 import { creditableVisits, duePrompts, loadPrompts, prefill } from './context.js';
 import { countyToday, type ChronicDeps } from './deps.js';
@@ -24,8 +25,6 @@ import { sendReferral } from './refer.js';
 import { actorOfRequest, duplicateAsBadRequest, summariseEpisode } from './routes.js';
 import { chinaDay, rulesInForce } from './rules.js';
 import { activeEpisodes, episodeRow, followUps, openDue, type EpisodeRow } from './store.js';
-
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export function careRoutes(ctx: ModuleContext, deps: ChronicDeps) {
   const prompts = loadPrompts();
@@ -137,9 +136,7 @@ export function careRoutes(ctx: ModuleContext, deps: ChronicDeps) {
       const now = deps.clock.now();
       const resources: Observation[] = b.readings.map((raw: unknown, i: number) => {
         const r = (raw ?? {}) as Record<string, unknown>;
-        const at = typeof r.at === 'string' ? r.at : '';
-        if (!DATE_TIME.test(at) || Number.isNaN(Date.parse(at)))
-          throw badRequest(`'readings[${i}].at' must be a date-time with offset`, `readings[${i}].at`);
+        const at = zonedInstant(r.at, `readings[${i}].at`);
         if (Date.parse(at) > now.getTime() + 5 * 60_000)
           throw badRequest(`'readings[${i}].at' is in the future (测量时间晚于当前时间)`, `readings[${i}].at`);
         const rules = rulesInForce(deps.rules, at);
