@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { YiwangApp } from '../src/app.js';
 import { ManualClock } from '../src/platform/clock.js';
 import { adminClient, clockedApp, ENGINES, type TestClient } from './helpers/db.js';
-import { criticalCounty, potassiumOverFhir, type CriticalCounty } from './critical-fixtures.js';
+import { criticalCounty, inbox, potassiumOverFhir, type CriticalCounty } from './critical-fixtures.js';
 
 /**
  * The start of the test's time: the current minute. Escalation jobs then fall due 15 minutes from real time, so the
@@ -24,12 +24,6 @@ async function taskFor(admin: TestClient, obsId: string): Promise<any> {
   const entries = res.json().entry ?? [];
   expect(entries).toHaveLength(1);
   return entries[0].resource;
-}
-
-async function inbox(client: TestClient, category = 'critical-value'): Promise<any[]> {
-  const res = await client.get(`/api/inbox?category=${category}`);
-  expect(res.statusCode).toBe(200);
-  return res.json().items;
 }
 
 describe.each(ENGINES)('critical value escalation and indicator on %s', (engine) => {

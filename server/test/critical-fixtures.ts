@@ -1,4 +1,5 @@
 /** A small county for critical-value tests: a hospital with a department, doctors, a head of department, medical affairs. */
+import { expect } from 'vitest';
 import type { TestClient } from './helpers/db.js';
 import { header, pid, seg } from './helpers/hl7v2.js';
 
@@ -109,6 +110,26 @@ export function potassiumOru(controlId: string, value = '7.1', options: { filler
     seg('OBX', { 1: '2', 2: 'NM', 3: '2951-2^钠^LN', 5: '140', 6: 'mmol/L', 7: '137-147', 8: 'N', 11: 'F' }),
   ].join('\r');
 }
+
+/** The caller's inbox items of a notification category. */
+export async function inbox(client: TestClient, category = 'critical-value'): Promise<any[]> {
+  const res = await client.get(`/api/inbox?category=${category}`);
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json().items;
+}
+
+/** A final head CT report concluding an intracranial haemorrhage (a critical finding), ordered by ServiceRequest/sr-ct. */
+export const haemorrhageReport = (patientId: string, effectiveDateTime: string) => ({
+  resourceType: 'DiagnosticReport',
+  id: 'dr-ct',
+  status: 'final',
+  basedOn: [{ reference: 'ServiceRequest/sr-ct' }],
+  code: { text: '头颅CT平扫' },
+  subject: { reference: `Patient/${patientId}` },
+  effectiveDateTime,
+  conclusion: '左侧基底节区脑出血',
+  conclusionCode: [{ coding: [{ system: 'http://snomed.info/sct', code: '1386000', display: 'Intracranial hemorrhage' }] }],
+});
 
 export function postHl7(client: TestClient, body: string) {
   return client.yiwang.app.inject({

@@ -6,7 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApps, ENGINES, testClient, type TestClient } from './helpers/db.js';
 import { haveHl7Data, HL7_DATA } from './helpers/hl7v2.js';
-import { criticalCounty, isoMinutesFromNow, postHl7, potassiumOru, potassiumOverFhir, type CriticalCounty } from './critical-fixtures.js';
+import {
+  criticalCounty,
+  haemorrhageReport,
+  isoMinutesFromNow,
+  postHl7,
+  potassiumOru,
+  potassiumOverFhir,
+  type CriticalCounty,
+} from './critical-fixtures.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -291,17 +299,7 @@ describe.each(ENGINES)('critical values over HTTP on %s', (engine) => {
       code: { text: '头颅CT' },
     });
     // A CT report whose conclusion is an intracranial haemorrhage: its order's requester (a PractitionerRole) is told.
-    await admin.request('PUT', 'DiagnosticReport/dr-ct', {
-      resourceType: 'DiagnosticReport',
-      id: 'dr-ct',
-      status: 'final',
-      basedOn: [{ reference: 'ServiceRequest/sr-ct' }],
-      code: { text: '头颅CT平扫' },
-      subject: { reference: 'Patient/p-who' },
-      effectiveDateTime: isoMinutesFromNow(-15),
-      conclusion: '左侧基底节区脑出血',
-      conclusionCode: [{ coding: [{ system: 'http://snomed.info/sct', code: '1386000', display: 'Intracranial hemorrhage' }] }],
-    });
+    await admin.request('PUT', 'DiagnosticReport/dr-ct', haemorrhageReport('p-who', isoMinutesFromNow(-15)));
     // A glucose with no order of its own, held by a report that has one (the report is written first).
     await admin.request('PUT', 'DiagnosticReport/dr-glu', {
       resourceType: 'DiagnosticReport',

@@ -9,7 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { YiwangApp } from '../src/app.js';
 import { ManualClock } from '../src/platform/clock.js';
 import { adminClient, clockedApp, ENGINES, type TestClient } from './helpers/db.js';
-import { criticalCounty, postHl7, potassiumOru, potassiumOverFhir, type CriticalCounty } from './critical-fixtures.js';
+import {
+  criticalCounty,
+  haemorrhageReport,
+  inbox,
+  postHl7,
+  potassiumOru,
+  potassiumOverFhir,
+  type CriticalCounty,
+} from './critical-fixtures.js';
 
 /** The current minute: escalation jobs fall due 15 minutes from real time (other files share the PostgreSQL database). */
 const T0 = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
@@ -22,12 +30,6 @@ async function search(client: TestClient, url: string): Promise<any[]> {
   const res = await client.get(url);
   expect(res.statusCode, res.body).toBe(200);
   return (res.json().entry ?? []).map((e: any) => e.resource);
-}
-
-async function inbox(client: TestClient, category: string): Promise<any[]> {
-  const res = await client.get(`/api/inbox?category=${category}`);
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json().items;
 }
 
 const sub = (resource: any, name: string) =>
@@ -299,17 +301,7 @@ describe.each(ENGINES)('corrected critical values on %s', (engine) => {
       requester: { reference: `Practitioner/${county.doctorA}` },
       code: { text: '头颅CT' },
     });
-    const report = {
-      resourceType: 'DiagnosticReport',
-      id: 'dr-ct',
-      status: 'final',
-      basedOn: [{ reference: 'ServiceRequest/sr-ct' }],
-      code: { text: '头颅CT平扫' },
-      subject: { reference: 'Patient/p1' },
-      effectiveDateTime: at(-15),
-      conclusion: '左侧基底节区脑出血',
-      conclusionCode: [{ coding: [{ system: 'http://snomed.info/sct', code: '1386000', display: 'Intracranial hemorrhage' }] }],
-    };
+    const report = haemorrhageReport('p1', at(-15));
     await put(report);
     await yiwang.events.drain();
     const task = await alertOf(admin, 'DiagnosticReport/dr-ct');
