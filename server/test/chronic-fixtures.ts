@@ -74,32 +74,14 @@ export async function chronicCounty(admin: TestClient): Promise<ChronicCounty> {
   await put(admin, role('r-vd2', c.villageDoctor2, c.village2, 'village-doctor'));
   await put(admin, role('r-gp', c.townshipGp, c.town, 'township-doctor'));
   await put(admin, role('r-spec', c.specialist, c.cardiology, 'county-specialist', '心血管内科'));
+  const doctor = (role: string, practitionerId: string, organizationId: string, prefix: string) =>
+    admin.as({ roles: [role], practitionerId, organizationId, username: `${prefix}-${admin.tenant.slice(-6)}` });
   return {
     ...c,
-    vd: await admin.as({
-      roles: ['village-doctor'],
-      practitionerId: c.villageDoctor,
-      organizationId: c.village,
-      username: `vd-${admin.tenant.slice(-6)}`,
-    }),
-    vd2: await admin.as({
-      roles: ['village-doctor'],
-      practitionerId: c.villageDoctor2,
-      organizationId: c.village2,
-      username: `vd2-${admin.tenant.slice(-6)}`,
-    }),
-    gp: await admin.as({
-      roles: ['township-doctor'],
-      practitionerId: c.townshipGp,
-      organizationId: c.town,
-      username: `gp-${admin.tenant.slice(-6)}`,
-    }),
-    spec: await admin.as({
-      roles: ['county-specialist'],
-      practitionerId: c.specialist,
-      organizationId: c.cardiology,
-      username: `sp-${admin.tenant.slice(-6)}`,
-    }),
+    vd: await doctor('village-doctor', c.villageDoctor, c.village, 'vd'),
+    vd2: await doctor('village-doctor', c.villageDoctor2, c.village2, 'vd2'),
+    gp: await doctor('township-doctor', c.townshipGp, c.town, 'gp'),
+    spec: await doctor('county-specialist', c.specialist, c.cardiology, 'sp'),
     manager: await admin.as({ roles: ['manager'], organizationId: c.community, username: `mg-${admin.tenant.slice(-6)}` }),
   };
 }
