@@ -37,10 +37,6 @@ export const KIND_TEXT: Record<Kind, { zh: string; en: string }> = {
   single: { zh: '单科会诊', en: 'Single-specialty consultation' },
   mdt: { zh: '多学科会诊 (MDT)', en: 'Multidisciplinary consultation (MDT)' },
 };
-export const MODE_TEXT: Record<Mode, { zh: string; en: string }> = {
-  instant: { zh: '即时会诊', en: 'Instant' },
-  scheduled: { zh: '预约会诊', en: 'Scheduled' },
-};
 export const ROLE_TEXT: Record<ParticipantRole, string> = { lead: '主持专家', member: '会诊专家', external: '院外专家' };
 
 export interface ConsultationInput {
