@@ -7,7 +7,7 @@ import type { DiagnosticReport, Media, Specimen } from '@medplum/fhirtypes';
 import { conflict } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { ReadingCase } from '../reading/cases.js';
-import { readOptional } from '../reading/fhir.js';
+import { findResources } from '../reading/fhir.js';
 import type { CentreProfile } from '../reading/profile.js';
 import { catalogueOn, CENTRE, SYSTEMS } from './model.js';
 import { picturesOf, specimensOf, type PictureRow, type SpecimenRow } from './store.js';
@@ -58,12 +58,12 @@ export const pathologyProfile: CentreProfile = {
   },
   async caseDetail(repo, c) {
     const rows = await specimensOf(repo, c.task_id);
-    // The resources through the caller's repository (their access policy applies); the rows add the index's facts.
-    const byId = new Map<string, Specimen>();
-    for (const r of rows) {
-      const found = await readOptional<Specimen>(repo, `Specimen/${r.specimen_id}`);
-      if (found) byId.set(r.specimen_id, found);
-    }
+    // The resources through the caller's repository (their access policy applies), in one search; the rows add the
+    // index's facts.
+    const resources = rows.length
+      ? await findResources<Specimen>(repo, 'Specimen', `_id=${rows.map((r) => r.specimen_id).join(',')}`, rows.length)
+      : [];
+    const byId = new Map(resources.map((s) => [s.id as string, s]));
     const pictures = await picturesOf(repo, c.task_id);
     return {
       specimens: rows
