@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import { Radio, Space, Typography } from 'antd';
 import { useI18n } from '../../i18n';
-import { calibrationPath, gridLines, layout, tracePath, type LeadData } from './grid';
+import { calibrationPath, gridLines, layout, PAPER, tracePath, type LeadData } from './grid';
 import { ET } from './texts';
 
 export function EcgGrid({ leads, seconds }: { leads: LeadData[]; seconds: number }) {
@@ -47,7 +47,7 @@ export function EcgGrid({ leads, seconds }: { leads: LeadData[]; seconds: number
           <path d={gridLines(l.width, l.height, 1)} stroke="#f7c9c9" strokeWidth={0.1} fill="none" />
           <path d={gridLines(l.width, l.height, 5)} stroke="#e58a8a" strokeWidth={0.25} fill="none" />
           {[0, 1, 2, 3].map((r) => (
-            <path key={r} d={calibrationPath(2, (r + 0.6) * 30, speed, gain)} stroke="#000" strokeWidth={0.3} fill="none" />
+            <path key={r} d={calibrationPath(2, (r + 0.6) * PAPER.rowHeight, speed, gain)} stroke="#000" strokeWidth={0.3} fill="none" />
           ))}
           {l.cells.map((c, i) => {
             const lead = byName.get(c.lead);

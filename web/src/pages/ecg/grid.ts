@@ -18,7 +18,7 @@ export interface Layout {
   height: number;
 }
 
-export const ROWS = [
+const ROWS = [
   ['I', 'aVR', 'V1', 'V4'],
   ['II', 'aVL', 'V2', 'V5'],
   ['III', 'aVF', 'V3', 'V6'],
