@@ -36,8 +36,14 @@ afterAll(async () => {
   await suite?.stop();
 });
 
-/** A tab signed in as `username` that records failed requests to /fhir/ and /api/ (the live stream aside). */
-async function benchAs(username: string, width?: number): Promise<{ page: Page; failed: string[]; settled: () => Promise<void> }> {
+/**
+ * A tab signed in as `username` that records failed requests to /fhir/ and /api/ (the live stream aside); `clean`
+ * waits for the requests to settle and expects no error alert and no failed request.
+ */
+async function benchAs(
+  username: string,
+  width?: number,
+): Promise<{ page: Page; failed: string[]; settled: () => Promise<void>; clean: () => Promise<void> }> {
   const page = await suite.page(width);
   const failed: string[] = [];
   page.on('response', (r) => {
@@ -46,12 +52,17 @@ async function benchAs(username: string, width?: number): Promise<{ page: Page; 
   });
   const requests = trackRequests(page);
   await signIn(page, suite.base, username, DEMO_PASSWORD);
-  return { page, failed, settled: () => requests.settled() };
+  const clean = async () => {
+    await requests.settled();
+    expect(await page.locator('.ant-alert-error').count()).toBe(0);
+    expect(failed).toEqual([]);
+  };
+  return { page, failed, settled: () => requests.settled(), clean };
 }
 
 describe('reading centres on the workbenches', () => {
   it('an ECG reader finds the new case in the centre panel on the home page and opens it', async () => {
-    const { page, failed, settled } = await benchAs('ecg.reader');
+    const { page, clean } = await benchAs('ecg.reader');
     const panel = page.getByTestId('bench-centre-ecg');
     await panel.waitFor();
     expect(await panel.textContent()).toContain('心电诊断中心');
@@ -64,9 +75,7 @@ describe('reading centres on the workbenches', () => {
     // Only the centre the reader's department is: no imaging or pathology card.
     expect(await page.getByTestId('bench-centre-imaging').count()).toBe(0);
     expect(await page.getByTestId('bench-centre-pathology').count()).toBe(0);
-    await settled();
-    expect(await page.locator('.ant-alert-error').count()).toBe(0);
-    expect(failed).toEqual([]);
+    await clean();
     await shot(page, 'ecg-reader-workbench');
     await page.getByTestId(`bench-open-${task}`).click();
     await page.waitForURL(new RegExp(`/ecg/cases/${task}$`));
@@ -95,14 +104,12 @@ describe('reading centres on the workbenches', () => {
     const signer = await Api.login(suite.base, 'ecg.reader2');
     await signer.json(`/api/ecg/cases/${task}/sign`, { method: 'POST', body: {} });
 
-    const { page, failed, settled } = await benchAs('township.doctor');
+    const { page, clean } = await benchAs('township.doctor');
     const panel = page.getByTestId('bench-reports-back');
     const row = panel.getByTestId(`bench-case-${task}`);
     await row.waitFor();
     expect(await row.textContent()).toContain('报告已签发');
-    await settled();
-    expect(await page.locator('.ant-alert-error').count()).toBe(0);
-    expect(failed).toEqual([]);
+    await clean();
     await shot(page, 'township-reports-back');
     await page.getByTestId(`bench-open-${task}`).click();
     await page.waitForURL(new RegExp(`/ecg/cases/${task}$`));
@@ -133,9 +140,7 @@ describe('reading centres on the workbenches', () => {
 
     const village = await benchAs('village.doctor');
     await village.page.getByTestId('bench-reports-back').waitFor();
-    await village.settled();
-    expect(village.failed).toEqual([]);
-    expect(await village.page.locator('.ant-alert-error').count()).toBe(0);
+    await village.clean();
     await village.page.close();
   });
 });
