@@ -287,7 +287,15 @@ export class WorkflowEngine {
    * Makes a transition. Refusals: 404 task not visible to the caller, 400 unknown action or a required field missing,
    * 409 not allowed from the current state or the task changed meanwhile, 403 wrong role or institution.
    */
-  async transition(repo: Repository, actor: Actor, taskId: string, action: string, input: TransitionInput = {}): Promise<StepResult> {
+  async transition(
+    repo: Repository,
+    actor: Actor,
+    taskId: string,
+    action: string,
+    input: TransitionInput = {},
+    /** The actor's `organizationChain`, when the caller already has it (read here otherwise). */
+    chain?: string[],
+  ): Promise<StepResult> {
     // Visible to the caller? (The caller's repository compiles their access into the read: 404 otherwise.)
     const seen = (await repo.read('Task', taskId)) as Task;
     const def = this.definitionOf(seen);
@@ -295,7 +303,7 @@ export class WorkflowEngine {
       const known = [...new Set(def.transitions.map((t) => t.action))].join(', ');
       throw badRequest(`Unknown action '${action}' for workflow '${def.id}' (未知操作); actions: ${known}`, 'action');
     }
-    const actorChain = await organizationChain(repo.db, repo.tenant, actor.organizationId);
+    const actorChain = chain ?? (await organizationChain(repo.db, repo.tenant, actor.organizationId));
     const { result, notifications } = await this.inTransaction(repo, async (tx, outbox) => {
       const row = await lockRow(tx, taskId);
       if (!row) throw notFound(`Task/${taskId} is not a workflow task (不是流程任务)`);

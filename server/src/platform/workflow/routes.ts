@@ -92,8 +92,9 @@ export class TaskViews {
     private readonly ctx: ModuleContext,
   ) {}
 
-  async summaries(repo: Repository, actor: Actor, tasks: Task[]): Promise<TaskSummary[]> {
-    const chain = await organizationChain(repo.db, repo.tenant, actor.organizationId);
+  /** `actorChain`: the actor's `organizationChain`, when the caller already has it (read here otherwise). */
+  async summaries(repo: Repository, actor: Actor, tasks: Task[], actorChain?: string[]): Promise<TaskSummary[]> {
+    const chain = actorChain ?? (await organizationChain(repo.db, repo.tenant, actor.organizationId));
     const related = await readVisible(repo, [
       ...new Set(tasks.flatMap((t) => [t.focus?.reference, t.for?.reference].filter((x): x is string => !!x))),
     ]);
@@ -147,8 +148,8 @@ export class TaskViews {
       });
   }
 
-  async detail(repo: Repository, actor: Actor, task: Task) {
-    const [summary] = await this.summaries(repo, actor, [task]);
+  async detail(repo: Repository, actor: Actor, task: Task, actorChain?: string[]) {
+    const [summary] = await this.summaries(repo, actor, [task], actorChain);
     return { ...summary, history: await this.history(task.id as string, repo.tenant) };
   }
 }
@@ -235,14 +236,16 @@ export async function registerWorkflowRoutes(app: FastifyInstance, ctx: ModuleCo
       if (!action) throw badRequest("'action' is required (操作不能为空)", 'action');
       const repo = await ctx.repositoryFor(request);
       const actor = actorOf(principalOf(request));
-      const result = await engine.transition(repo, actor, id, action, input);
+      // The actor's institutions once for the rules of the step and the actions offered after it.
+      const chain = await organizationChain(repo.db, repo.tenant, actor.organizationId);
+      const result = await engine.transition(repo, actor, id, action, input, chain);
       ctx.auditAccess(request, {
         action: 'update',
         resources: [`Task/${id}`, `Provenance/${result.provenance.id}`],
         patients: result.task.for?.reference ? [result.task.for.reference] : [],
         detail: `workflow ${action}: ${result.from} → ${result.to}`,
       });
-      return views.detail(repo, actor, result.task);
+      return views.detail(repo, actor, result.task, chain);
     });
   });
 }
