@@ -11,9 +11,10 @@
  *                                            { reason?, note? } (If-Match: the Task version seen)
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Organization, Patient, Practitioner } from '@medplum/fhirtypes';
+import type { Organization, Patient } from '@medplum/fhirtypes';
 import { principalOf } from '../../platform/auth/guard.js';
 import { sendOutcome, toFhirError } from '../../platform/fhir/http.js';
+import { nameOf } from '../../platform/fhir/lookup.js';
 import { badRequest, FhirError } from '../../platform/fhir/outcomes.js';
 import type { ModuleContext } from '../../platform/module.js';
 import { actorOf } from '../../platform/workflow/actor.js';
@@ -114,20 +115,14 @@ export async function registerReferralRoutes(app: FastifyInstance, ctx: ModuleCo
       const actor = actorOf(principalOf(request));
       const { sr, task } = await service.taskOf(repo, id);
       const [referral] = await service.summaries(repo, actor, [{ sr, task }]);
-      const refs = [sr.subject?.reference, sr.requester?.reference].filter((x): x is string => !!x);
+      const refs = [sr.subject?.reference, sr.requester?.reference, sr.performer?.[1]?.reference].filter((x): x is string => !!x);
       const related = await readVisible(repo, refs);
-      const requester = sr.requester?.reference ? (related.get(sr.requester.reference) as Practitioner | undefined) : undefined;
-      const department = sr.performer?.[1]?.reference
-        ? ((await readVisible(repo, [sr.performer[1].reference])).get(sr.performer[1].reference) as Organization | undefined)
-        : undefined;
       const pdf = await referralFormPdf(
         {
           referral,
           patient: related.get(sr.subject?.reference ?? '') as Patient | undefined,
-          requesterName:
-            requester?.name?.[0]?.text ??
-            (requester?.name?.[0] ? `${requester.name[0].family ?? ''}${(requester.name[0].given ?? []).join('')}` : undefined),
-          department,
+          requesterName: nameOf(related.get(sr.requester?.reference ?? '')),
+          department: related.get(sr.performer?.[1]?.reference ?? '') as Organization | undefined,
           printedAt: ctx.clock.now(),
         },
         font,
