@@ -33,6 +33,7 @@ const sortedNumbers = (values: (number | string | null)[]) =>
 function summary(rows: ArrivalRow[], turnaround: number[], limit: number) {
   const rejected = rows.filter((r) => r.status === 'rejected').length;
   const cold = sortedNumbers(rows.map((r) => r.cold_minutes));
+  const withinLimit = cold.filter((m) => m <= limit).length;
   return {
     arrived: rows.length,
     rejected,
@@ -41,15 +42,15 @@ function summary(rows: ArrivalRow[], turnaround: number[], limit: number) {
       measured: cold.length,
       median: percentile(cold, 0.5),
       p90: percentile(cold, 0.9),
-      withinLimit: cold.filter((m) => m <= limit).length,
-      withinLimitShare: rate(cold.filter((m) => m <= limit).length, cold.length),
+      withinLimit,
+      withinLimitShare: rate(withinLimit, cold.length),
     },
     turnaroundMinutes: { reports: turnaround.length, median: percentile(turnaround, 0.5), p90: percentile(turnaround, 0.9) },
   };
 }
 
 export async function qualityStats(repo: Repository, scope: CaseScope, from: Date, to: Date, now: Date) {
-  const limit = catalogueOn(now).coldIschaemiaLimitMinutes;
+  const { coldIschaemiaLimitMinutes: limit, rejectionReasons: reasons } = catalogueOn(now);
   const params: unknown[] = [repo.tenant, from.toISOString(), to.toISOString()];
   let where = '';
   if (!scope.all) {
@@ -81,7 +82,6 @@ export async function qualityStats(repo: Repository, scope: CaseScope, from: Dat
     }
     return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
   };
-  const reasons = catalogueOn(now).rejectionReasons;
   return {
     from: from.toISOString(),
     to: to.toISOString(),
