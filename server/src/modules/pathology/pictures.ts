@@ -18,7 +18,7 @@ const KINDS = { gross: '大体照片 (gross photograph)', micro: '镜下照片 (
 const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 
 /** PNG or JPEG by their signatures, or undefined. */
-export function sniffImage(bytes: Buffer): 'image/png' | 'image/jpeg' | undefined {
+function sniffImage(bytes: Buffer): 'image/png' | 'image/jpeg' | undefined {
   if (bytes.length > 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
   if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
   return undefined;

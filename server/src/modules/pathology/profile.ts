@@ -15,7 +15,7 @@ import { picturesOf, specimensOf, type PictureRow, type SpecimenRow } from './st
 const KIND_ZH = { gross: '大体', micro: '镜下' } as const;
 
 /** Why a report cannot be written yet, or undefined: grossing and slides are the lab's work before the diagnosis. */
-export function reportBlocker(rows: SpecimenRow[]): string | undefined {
+function reportBlocker(rows: SpecimenRow[]): string | undefined {
   const received = rows.filter((r) => r.kind === 'specimen' && r.status === 'received');
   if (!received.length) return 'No specimen has been received (尚无已接收的标本)';
   const ungrossed = received.filter((r) => !r.grossed_at);
