@@ -306,6 +306,7 @@ describe.each(ENGINES)('pathology centre on %s', (engine) => {
     const [one] = specimens();
     await bad([{ ...one, fixed: minutesAgo(200) }], 'specimens[0].fixed');
     await bad([{ ...one, collected: new Date(Date.now() + 3_600_000).toISOString() }], 'specimens[0].collected');
+    await bad([{ ...one, collected: '2026-12-05T09:30' }], 'specimens[0].collected'); // a local time without its zone
     await bad([{ ...one, type: 'blood' }], 'specimens[0].type');
     await bad([], 'specimens');
     await bad([one, { ...one, type: 'fresh-tissue' }], 'specimens[1].type');

@@ -10,6 +10,7 @@
  * Grossing and slides are case data, not states: the report (shared route) checks them (profile.ts).
  */
 import type { ServiceRequest, Specimen } from '@medplum/fhirtypes';
+import { zonedInstant } from '../../platform/fhir/input.js';
 import { badRequest, conflict, forbidden } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
@@ -67,7 +68,7 @@ export class Lab {
     const b = objectBody(body);
     const c = await this.atCentre(repo, actor, taskId, ['requested']);
     const now = this.now();
-    const received = b.received === undefined ? now : new Date(str(b.received) ?? 'x');
+    const received = b.received === undefined ? now : new Date(zonedInstant(str(b.received), 'received'));
     if (Number.isNaN(received.getTime()) || received.getTime() > now.getTime() + 5 * 60_000)
       throw badRequest("'received' must be a date and time, not in the future (接收时间格式错误)", 'received');
     if (!Array.isArray(b.specimens) || !b.specimens.length)

@@ -4,6 +4,7 @@
  * 固定) is fixed − collected, known from the request; over the catalogue's limit it is flagged, not refused.
  */
 import type { Specimen } from '@medplum/fhirtypes';
+import { zonedInstant } from '../../platform/fhir/input.js';
 import { badRequest } from '../../platform/fhir/outcomes.js';
 import { EXT, SYSTEMS, type PathologyCatalogue, type PathologyItem, type SpecimenType } from './model.js';
 
@@ -23,11 +24,9 @@ const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : unde
 /** A removal or fixation time may be a few minutes ahead of the server's clock (the ward's clock), not more. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
+/** A date-time with its zone (platform zonedInstant: a ward's local time without one is ambiguous), not in the future. */
 function instant(v: unknown, field: string, now: Date): string {
-  const s = str(v);
-  const t = s && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(s) ? Date.parse(s) : NaN;
-  if (Number.isNaN(t))
-    throw badRequest(`'${field}' must be a date and time with its zone, e.g. 2026-12-05T09:30:00+08:00 (时间格式错误)`, field);
+  const t = Date.parse(zonedInstant(str(v), field));
   if (t > now.getTime() + CLOCK_SKEW_MS) throw badRequest(`'${field}' is in the future (时间不能晚于当前时间)`, field);
   return new Date(t).toISOString();
 }
