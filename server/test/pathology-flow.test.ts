@@ -163,6 +163,20 @@ describe.each(ENGINES)('pathology centre on %s', (engine) => {
     expect(pic.statusCode, pic.body).toBe(200);
     const gross = await post(u.reader1, api(task, '/pictures'), { data: PNG, kind: 'gross', title: '大体', inReport: false });
     expect(gross.json().pictures).toHaveLength(2);
+    // The claimant chooses which pictures go into the report: the gross photo in, then out again.
+    const grossId = gross.json().pictures.find((p: { kind: string }) => p.kind === 'gross').id;
+    const inReport = (res: { json: () => { pictures: { id: string; inReport: boolean }[] } }) =>
+      res.json().pictures.find((p) => p.id === grossId)?.inReport;
+    const chosen = await post(u.reader1, api(task, `/pictures/${grossId}`), { inReport: true });
+    expect(chosen.statusCode, chosen.body).toBe(200);
+    expect(inReport(chosen)).toBe(true);
+    expect((await post(u.reader2, api(task, `/pictures/${grossId}`), { inReport: false })).statusCode).toBe(403);
+    const notBoolean = await post(u.reader1, api(task, `/pictures/${grossId}`), { inReport: 'no' });
+    expect(notBoolean.statusCode).toBe(400);
+    expect(notBoolean.json().issue[0].expression).toEqual(['inReport']);
+    expect((await post(u.reader1, api(task, '/pictures/not-a-picture'), { inReport: false })).statusCode).toBe(400);
+    const left = await post(u.reader1, api(task, `/pictures/${grossId}`), { inReport: false });
+    expect(inReport(left)).toBe(false);
     // Only the claimant reports; the report carries the specimens and the chosen picture.
     expect((await post(u.reader2, api(task, '/report'), report())).statusCode).toBe(403);
     const prelim = await post(u.reader1, api(task, '/report'), report());
