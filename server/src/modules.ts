@@ -38,6 +38,9 @@ const RECORD_READERS = [
   ROLES.admin,
 ];
 
+/** Who requests from, reads at or oversees the reading centres and remote consultation. */
+const READING_CENTRE_USERS = [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin];
+
 /** Who works on tasks (worklist): clinicians and the other staff that tasks are addressed to. */
 const STAFF = [...CLINICAL, ROLES.pharmacist, ROLES.cdcOfficer, ROLES.schoolDoctor, ROLES.manager];
 /** Who sends and receives referrals (双向转诊): village clinics, township centres, county hospitals. */
@@ -86,31 +89,31 @@ export const MODULES: readonly ModuleInfo[] = [
       {
         path: '/imaging',
         label: { zh: '影像诊断', en: 'Imaging' },
-        roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin],
+        roles: READING_CENTRE_USERS,
         icon: 'CarryOutOutlined',
       },
       {
         path: '/ecg',
         label: { zh: '心电诊断', en: 'ECG' },
-        roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin],
+        roles: READING_CENTRE_USERS,
         icon: 'HeartOutlined',
       },
       {
         path: '/chest-pain',
         label: { zh: '胸痛中心', en: 'Chest pain centre' },
-        roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin],
+        roles: READING_CENTRE_USERS,
         icon: 'AlertOutlined',
       },
       {
         path: '/pathology',
         label: { zh: '病理诊断', en: 'Pathology' },
-        roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin],
+        roles: READING_CENTRE_USERS,
         icon: 'ExperimentOutlined',
       },
       {
         path: '/consultation',
         label: { zh: '远程会诊', en: 'Remote consultation' },
-        roles: [ROLES.villageDoctor, ROLES.townshipDoctor, ROLES.countySpecialist, ROLES.manager, ROLES.admin],
+        roles: READING_CENTRE_USERS,
         icon: 'TeamOutlined',
       },
     ],
