@@ -6,12 +6,14 @@
  * so it follows the record's access rules, which a Binary would not) that the tracing Observation derives from.
  */
 import { createHash } from 'node:crypto';
-import type { DocumentReference, Observation, ServiceRequest } from '@medplum/fhirtypes';
+import type { DocumentReference, Observation } from '@medplum/fhirtypes';
 import { LEADS, MDC_LEAD, MEASUREMENTS, SYSTEMS, TRACING_CODE, type MeasurementKey } from './model.js';
 import type { Tracing } from './tracing.js';
 
+/** Whom and which request the resources are for ('Patient/…', 'ServiceRequest/…'), who recorded them and when. */
 export interface TracingContext {
-  sr: ServiceRequest;
+  subject: string;
+  request: string;
   performer?: string;
   at: string;
 }
@@ -29,7 +31,7 @@ export function buildDocumentReference(
     resourceType: 'DocumentReference',
     status: 'current',
     type: { coding: [TRACING_CODE], text: '心电图原始文件 (original ECG file)' },
-    subject: { reference: ctx.sr.subject?.reference as string },
+    subject: { reference: ctx.subject },
     date: ctx.at,
     ...(ctx.performer ? { author: [{ reference: ctx.performer }] } : {}),
     description: `${t.format.toUpperCase()} ${LEADS.length}-lead ECG, ${t.sampleRate} Hz`,
@@ -46,7 +48,7 @@ export function buildDocumentReference(
         format: { system: 'urn:yiwang:ecg-format', code: t.format },
       },
     ],
-    context: { related: [{ reference: `ServiceRequest/${ctx.sr.id}` }] },
+    context: { related: [{ reference: ctx.request }] },
   };
 }
 
@@ -56,8 +58,8 @@ export function buildTracingObservation(t: Tracing, documentReference: string, c
     status: 'final',
     category: [{ coding: [{ system: SYSTEMS.observationCategory, code: 'procedure', display: 'Procedure' }] }],
     code: { coding: [TRACING_CODE], text: '十二导联心电图' },
-    subject: { reference: ctx.sr.subject?.reference as string },
-    basedOn: [{ reference: `ServiceRequest/${ctx.sr.id}` }],
+    subject: { reference: ctx.subject },
+    basedOn: [{ reference: ctx.request }],
     effectiveDateTime: t.acquiredAt ?? ctx.at,
     issued: ctx.at,
     ...(ctx.performer ? { performer: [{ reference: ctx.performer }] } : {}),
@@ -96,8 +98,8 @@ export function buildMeasurement(
     status: 'preliminary',
     category: [{ coding: [{ system: SYSTEMS.observationCategory, code: 'procedure', display: 'Procedure' }] }],
     code: { coding: [{ system: SYSTEMS.loinc, code: m.code, display: m.display }], text: m.zh },
-    subject: { reference: ctx.sr.subject?.reference as string },
-    basedOn: [{ reference: `ServiceRequest/${ctx.sr.id}` }],
+    subject: { reference: ctx.subject },
+    basedOn: [{ reference: ctx.request }],
     effectiveDateTime: ctx.at,
     issued: ctx.at,
     ...(ctx.performer ? { performer: [{ reference: ctx.performer }] } : {}),

@@ -79,7 +79,12 @@ export class EcgIntake {
         'file',
       );
     const at = this.now().toISOString();
-    const ctx: TracingContext = { sr, at, ...(actor.practitionerId ? { performer: `Practitioner/${actor.practitionerId}` } : {}) };
+    const ctx: TracingContext = {
+      subject: sr.subject?.reference as string,
+      request: `ServiceRequest/${sr.id}`,
+      at,
+      ...(actor.practitionerId ? { performer: `Practitioner/${actor.practitionerId}` } : {}),
+    };
     return repo.withTransaction(async (tx) => {
       const c = await caseOfRequest(tx, `ServiceRequest/${sr.id}`);
       if (!c) throw badRequest(`ServiceRequest/${sr.id} has no ECG case (申请没有对应的心电病例)`, 'request');

@@ -3,7 +3,7 @@
  * of its LOINC code derived from the tracing (fhir.ts buildMeasurement); a corrected value is a new version of the same
  * Observation. The report lists them as results; signing finalises them.
  */
-import type { Observation, ServiceRequest } from '@medplum/fhirtypes';
+import type { Observation } from '@medplum/fhirtypes';
 import { badRequest, conflict, forbidden } from '../../platform/fhir/outcomes.js';
 import type { Repository } from '../../platform/fhir/repository.js';
 import type { Actor } from '../../platform/workflow/actor.js';
@@ -42,9 +42,14 @@ export async function enterMeasurements(
   await repo.withTransaction(async (tx) => {
     const tracing = await latestTracing(tx, taskId);
     if (!tracing) throw conflict('No tracing has arrived yet (尚未上传心电图)');
-    const sr = (await tx.read('ServiceRequest', c.service_request.split('/')[1]!)) as ServiceRequest;
     const refs = { ...tracing.measurements };
-    const ctx = { sr, at: now.toISOString(), performer: `Practitioner/${actor.practitionerId}`, source: 'reader' as const };
+    const ctx = {
+      subject: c.patient,
+      request: c.service_request,
+      at: now.toISOString(),
+      performer: `Practitioner/${actor.practitionerId}`,
+      source: 'reader' as const,
+    };
     for (const [key, value] of Object.entries(values) as [MeasurementKey, number][]) {
       const fresh = buildMeasurement(key, value, tracing.observation, ctx);
       const ref = refs[key];
