@@ -31,10 +31,13 @@ export async function consultationStats(repo: Repository, from: Date, to: Date) 
     repo,
     items.map((i) => i.row.task_id),
   );
+  // The first time each task took each action, looked up by key rather than by scanning the log per consultation.
+  const firstAt = new Map<string, string>();
+  for (const t of log) if (!firstAt.has(`${t.taskId} ${t.action}`)) firstAt.set(`${t.taskId} ${t.action}`, t.at);
   const hoursTo = (action: string) =>
     items.flatMap(({ row }) => {
-      const step = log.find((t) => t.taskId === row.task_id && t.action === action);
-      return step ? [(Date.parse(step.at) - new Date(row.started_at).getTime()) / 3600_000] : [];
+      const at = firstAt.get(`${row.task_id} ${action}`);
+      return at ? [(Date.parse(at) - new Date(row.started_at).getTime()) / 3600_000] : [];
     });
   const scores = items.map((i) => outputsOf(i.task, 'evaluation-score')[0]?.valueInteger).filter((s): s is number => typeof s === 'number');
   const external = items.filter((i) => participantsOf(i.sr).some((p) => p.role === 'external')).length;
