@@ -8,12 +8,11 @@ import type { Encounter, Immunization, MedicationRequest, Observation, Patient }
 import type { Repository } from '../../platform/fhir/repository.js';
 import { loadDatedFrom } from '../reading/dated.js';
 import { addDays, addMonths, ageOn } from './classify.js';
-import { countyToday, type ChronicDeps } from './deps.js';
 import { find } from './fhir.js';
 import { ENCOUNTER_TYPE_SYSTEM, LOINC_CODES } from './model.js';
 import { mergeReadings, readingsOf, type ObservedReadings } from './readings.js';
 import { chinaDay, type Programme } from './rules.js';
-import { activeEpisodes, type EpisodeRow } from './store.js';
+import type { EpisodeRow } from './store.js';
 
 export interface PromptItem {
   id: string;
@@ -186,10 +185,3 @@ export async function prefill(
   ];
   return { readings, medication };
 }
-
-export async function contextEpisodes(repo: Repository, patient: string): Promise<EpisodeRow[]> {
-  return activeEpisodes(repo, patient);
-}
-
-export { countyToday };
-export type { ChronicDeps };

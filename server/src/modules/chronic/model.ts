@@ -120,10 +120,5 @@ export const decisionConcept = (d: Decision): CodeableConcept => ({
 
 export const ruleVersionExtension = (version: string): Extension => ({ url: RULE_VERSION_EXTENSION, valueString: version });
 
-export function programmeOfEpisodeType(type: CodeableConcept[] | undefined): Programme | undefined {
-  const code = type?.flatMap((t) => t.coding ?? []).find((c) => c.system === EPISODE_TYPE_SYSTEM)?.code;
-  return code === 'hypertension' || code === 'diabetes' ? code : undefined;
-}
-
 /** County day (YYYY-MM-DD) → an instant at 09:00 Beijing time, for resources that need a dateTime. */
 export const dayTime = (day: string): string => `${day}T09:00:00+08:00`;

@@ -45,5 +45,3 @@ export function mergeReadings(list: Observation[]): ObservedReadings {
   const sorted = [...list].sort((a, b) => (a.effectiveDateTime ?? '').localeCompare(b.effectiveDateTime ?? ''));
   return sorted.reduce<ObservedReadings>((acc, o) => ({ ...acc, ...readingsOf(o) }), {});
 }
-
-export const hasBpOrGlucose = (r: ObservedReadings): boolean => (r.sbp !== undefined && r.dbp !== undefined) || r.glucose !== undefined;
